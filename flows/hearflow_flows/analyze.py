@@ -1,0 +1,108 @@
+"""``analyze-call``: one recording through decode → separate → transcribe → store → formats.
+
+Stage results are cached by Prefect under a key made of the audio hash and the stage's resolved
+options, so re-running a call (or an archive) skips the work already done.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from prefect import flow, task
+
+from hearflow.audiofile import Fingerprint
+from hearflow.engine import Engine
+from hearflow.models import Audio, CallResult, Separation, Transcript
+from hearflow.outputs import write_outputs
+from hearflow.plugins import get_plugin_manager
+from hearflow.settings import AnalyzeSettings
+from hearflow.store import Store
+
+log = logging.getLogger("hearflow")
+
+
+def _stage_cache_key(stage: str):
+    def key(context, parameters) -> str:
+        return parameters["engine"].stage_key(stage, parameters["sha256"])
+
+    return key
+
+
+@task(name="decode", cache_key_fn=_stage_cache_key("decode"), persist_result=True)
+def decode_audio(engine: Engine, print_: Fingerprint, sha256: str) -> Audio:
+    return engine.decode(print_)
+
+
+@task(name="separate")
+def separate_speakers(engine: Engine, audio: Audio) -> Separation:
+    return engine.separate(audio)
+
+
+@task(name="transcribe", cache_key_fn=_stage_cache_key("transcribe"), persist_result=True)
+def transcribe_tracks(engine: Engine, separation: Separation, sha256: str) -> list[Transcript]:
+    return engine.transcribe(separation)
+
+
+@task(name="store")
+def store_result(result: CallResult, db_path: str | None) -> None:
+    store = Store(db_path, plugin_manager=(pm := get_plugin_manager()))
+    try:
+        store.save(result)
+        for impl in pm.hook.on_call_complete.get_hookimpls():
+            try:
+                impl.function(result=result, db=store.db)
+            except Exception:  # a faulty plugin must not undo a stored call
+                log.exception("plugin %s failed in on_call_complete", impl.plugin_name)
+    finally:
+        store.close()
+
+
+@task(name="write-formats")
+def write_formats(engine: Engine, result: CallResult, formats: list[str], out_dir: str) -> list[str]:
+    return [str(p) for p in write_outputs(engine.registry, result, formats, Path(out_dir))]
+
+
+@dataclass
+class AnalyzeOutcome:
+    result: CallResult
+    reused: bool
+    outputs: list[str] = field(default_factory=list)
+
+
+@flow(name="analyze-call", flow_run_name="analyze {source}")
+def analyze_call(
+    source: str,
+    settings: AnalyzeSettings | None = None,
+    db_path: str | None = None,
+    formats: list[str] | None = None,
+    out_dir: str = ".",
+    reuse: bool = True,
+) -> AnalyzeOutcome:
+    """Analyse one recording and store it. With ``reuse``, identical bytes analysed with identical
+    options return the stored call instead of a duplicate."""
+    engine = Engine(settings or AnalyzeSettings())
+    formats = list(formats or [])
+    for name in formats:
+        engine.registry.get("formatter", name)  # unknown format: fail before any work
+    print_ = engine.fingerprint(source)
+    call_id = engine.call_id(print_.sha256)
+    stored = None
+    if reuse:
+        store = Store(db_path)
+        try:
+            stored = store.find(call_id)
+        finally:
+            store.close()
+    if stored is None:
+        engine.prepare()
+        audio = decode_audio(engine, print_, print_.sha256)
+        separation = separate_speakers(engine, audio)
+        transcripts = transcribe_tracks(engine, separation, print_.sha256)
+        result = engine.assemble(audio, separation, transcripts)
+        store_result(result, db_path)
+    else:
+        result = stored
+    outputs = write_formats(engine, result, formats, out_dir) if formats else []
+    return AnalyzeOutcome(result=result, reused=stored is not None, outputs=outputs)

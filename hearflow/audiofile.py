@@ -1,0 +1,104 @@
+"""Reading a recording's bytes safely: size limit, fingerprint, and what format it claims to be."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from hearflow.errors import InputError
+
+DEFAULT_MAX_BYTES = 100 * 1024 * 1024
+SUPPORTED_FORMATS = ("wav", "mp3", "mp4", "m4a", "ogg", "flac", "webm", "aac", "amr")
+
+# Signatures of common files that are not audio, so the error can say what the file is.
+_NOT_AUDIO = (
+    (b"%PDF", "a PDF document"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"PK\x03\x04", "a ZIP archive"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"\x7fELF", "an executable"),
+)
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    path: Path
+    sha256: str
+    size_bytes: int
+    format: str
+
+
+def fingerprint(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Fingerprint:
+    """Check a file can be read and is plausibly audio; hash its bytes without loading them all."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if path.is_dir():
+            raise IsADirectoryError(path)
+        with path.open("rb") as handle:
+            head = handle.read(64)
+            digest = hashlib.sha256(head)
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file", code="unreadable_file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory, not a recording", code="unreadable_file") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror or exc})", code="unreadable_file") from None
+    if size == 0:
+        raise InputError(f"{path}: the file is empty", code="empty_file")
+    if size > max_bytes:
+        raise InputError(
+            f"{path}: {size / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB limit",
+            code="file_too_large",
+            hint="raise the limit with --max-size MB if this recording is genuine",
+        )
+    return Fingerprint(path, digest.hexdigest(), size, sniff(head, path))
+
+
+def sniff(head: bytes, path: Path) -> str:
+    """Name the audio format from the first bytes; the file name is only a tiebreaker."""
+    if head[:4] in (b"RIFF", b"RF64") and head[8:12] == b"WAVE":
+        return "wav"
+    if head[:4] == b"fLaC":
+        return "flac"
+    if head[:4] == b"OggS":
+        return "ogg"
+    if head[:5] == b"#!AMR":
+        return "amr"
+    if head[:4] == b"\x1aE\xdf\xa3":
+        return "webm"
+    if head[4:8] == b"ftyp":
+        return "m4a" if path.suffix.lower() == ".m4a" else "mp4"
+    if head[:3] == b"ID3" or head[:4] == b"ADIF":
+        return "aac" if head[:4] == b"ADIF" else "mp3"
+    if len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0:
+        # MPEG frame sync: layer bits 00 mean ADTS (AAC), anything else is MPEG audio.
+        return "aac" if head[1] & 0x06 == 0 else "mp3"
+    for magic, what in _NOT_AUDIO:
+        if head.startswith(magic):
+            raise InputError(f"{path}: this is {what}, not audio", code="unsupported_format",
+                             hint=f"supported: {', '.join(SUPPORTED_FORMATS)}")
+    if head[:4] in (b"RIFF", b"RF64") or (path.suffix.lower() == ".wav" and head[:2] == b"RI"):
+        raise InputError(f"{path}: a RIFF file that is not WAVE audio, or a truncated header",
+                         code="corrupt_audio")
+    if _looks_like_text(head):
+        raise InputError(f"{path}: this is a text file, not audio", code="not_audio",
+                         hint=f"supported: {', '.join(SUPPORTED_FORMATS)}")
+    raise InputError(
+        f"{path}: no known audio signature in the first bytes",
+        code="not_audio",
+        hint=f"supported: {', '.join(SUPPORTED_FORMATS)}; the name '{path.suffix}' does not make it audio",
+    )
+
+
+def _looks_like_text(head: bytes) -> bool:
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return all(ch.isprintable() or ch in "\r\n\t" for ch in text)

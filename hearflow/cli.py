@@ -1,0 +1,271 @@
+"""The ``hearflow`` command line. Heavy libraries load only inside the command that needs them."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+from pathlib import Path
+
+import click
+
+from hearflow import __version__
+from hearflow.errors import HearflowError
+
+EXIT_FAILED = 1
+
+
+class _Group(click.Group):
+    """Turns coded errors into one clear line and a non-zero exit, never a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except HearflowError as exc:
+            _print_error(exc)
+            ctx.exit(EXIT_FAILED)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except Exception as exc:  # a bug: say so plainly; --debug shows where
+            if os.environ.get("HEARFLOW_DEBUG"):
+                traceback.print_exc()
+            click.echo(f"error[internal]: {type(exc).__name__}: {exc}", err=True)
+            click.echo("  hint: re-run with --debug for the traceback and report it", err=True)
+            ctx.exit(EXIT_FAILED)
+
+
+def _print_error(exc: HearflowError, prefix: str = "") -> None:
+    click.echo(f"{prefix}error[{exc.code}]: {exc.message}", err=True)
+    if exc.hint:
+        click.echo(f"  hint: {exc.hint}", err=True)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="hearflow")
+@click.option("--debug", is_flag=True, help="Show tracebacks for unexpected errors.")
+def cli(debug):
+    """hearflow: call recordings in, speaker-attributed transcripts and call metrics out.
+
+    \b
+    Quick start:
+      hearflow analyze call.wav                       transcript + speaker timing
+      hearflow analyze call.mp3 -f srt -f vtt -o out/ subtitles with speaker labels
+      hearflow calls                                  what the store holds
+      hearflow show CALL_ID --format json             a stored call as JSON
+      hearflow plugins                                every stage and whether it can run
+
+    Results are kept in a SQLite file (--db, $HEARFLOW_DB, default ~/.hearflow/hearflow.db).
+    """
+    if debug:
+        os.environ["HEARFLOW_DEBUG"] = "1"
+
+
+def _store(db):
+    from hearflow.store import Store
+
+    return Store(db)
+
+
+db_option = click.option("--db", type=click.Path(dir_okay=False), envvar="HEARFLOW_DB",
+                         help="SQLite file for results. [default: ~/.hearflow/hearflow.db]")
+
+
+def _format_choices():
+    # Names are checked when the registry loads, so plugin formats work too.
+    return click.option("-f", "--format", "formats", multiple=True, metavar="NAME",
+                        help="Output format to write (repeatable): json, srt, vtt, txt, rttm, or a plugin's.")
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--mode", type=click.Choice(["auto", "channel", "mono"]), default="auto", show_default=True,
+              help="auto: split true stereo by channel, otherwise the mono path. channel: one speaker per "
+                   "channel (falls back to mono, with a note, when the channels are identical).")
+@_format_choices()
+@click.option("-o", "--out-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+              show_default=True, help="Where --format files go, named after the recording.")
+@click.option("--model", default=None, metavar="NAME|DIR",
+              help="Whisper model: a local CTranslate2 directory or a model name. [default: embedded tiny.en]")
+@click.option("--language", default=None, metavar="BCP-47",
+              help="Spoken language, e.g. en-US or hi-IN. [default: auto-detect]")
+@click.option("--asr", default="whisper", show_default=True, help="ASR backend by name (see `hearflow plugins`).")
+@click.option("--diarizer", default="none", show_default=True,
+              help="Separator for mono calls by name (see `hearflow plugins`).")
+@click.option("--max-size", type=click.FloatRange(min=0.001), default=100, show_default=True,
+              metavar="MB", help="Refuse files larger than this.")
+@click.option("--no-reuse", is_flag=True, help="Analyse again even when the store already has this call.")
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON result instead of the transcript.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")
+@click.option("-v", "--verbose", is_flag=True, help="Show Prefect's flow and task logs.")
+@db_option
+def analyze(files, mode, formats, out_dir, model, language, asr, diarizer, max_size, no_reuse, as_json,
+            quiet, verbose, db):
+    """Transcribe recordings with speakers, store them, and write the requested formats.
+
+    FILES may be WAV, MP3, MP4, M4A, OGG, FLAC, WebM, AAC or AMR, stereo or mono. A file that
+    fails is reported with a coded error and the rest still run; the exit code is 1 if any failed.
+
+    \b
+    Examples:
+      hearflow analyze call.wav
+      hearflow analyze call.mp3 --mode channel -f srt -f vtt -o out/
+      hearflow analyze *.wav --language en-US --json > results.jsonl
+    """
+    from hearflow.prefect_env import quiet_prefect
+
+    quiet_prefect(verbose)
+    from hearflow.progress import set_reporter
+    from hearflow.settings import AnalyzeSettings
+    from hearflow_flows import analyze_call
+
+    asr_options = {k: v for k, v in {"model": model, "language": language}.items() if v is not None}
+    settings = AnalyzeSettings(mode=mode, asr=asr, asr_options=asr_options, diarizer=diarizer,
+                               max_bytes=int(max_size * 1024 * 1024))
+    set_reporter(None if quiet else _StderrProgress())
+    failures = 0
+    for index, path in enumerate(files):
+        if len(files) > 1 and not quiet:
+            click.echo(f"[{index + 1}/{len(files)}] {path}", err=True)
+        try:
+            outcome = analyze_call(str(path), settings=settings, db_path=db, formats=list(formats),
+                                   out_dir=str(out_dir), reuse=not no_reuse)
+        except HearflowError as exc:
+            failures += 1
+            _print_error(exc, prefix=f"{path}: ")
+            continue
+        _print_outcome(outcome, as_json)
+    set_reporter(None)
+    if failures:
+        click.echo(f"{failures} of {len(files)} file(s) failed", err=True)
+        sys.exit(EXIT_FAILED)
+
+
+def _print_outcome(outcome, as_json: bool) -> None:
+    result = outcome.result
+    if as_json:
+        click.echo(json.dumps(result.to_response(), ensure_ascii=False))
+        return
+    status = "reused stored result" if outcome.reused else "stored"
+    click.echo(f"call {result.id} · {result.audio_seconds:.1f} s · mode {result.mode} · "
+               f"language {result.language or '?'} · {status}", err=True)
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
+    click.echo(result.transcript)
+    click.echo("")
+    click.echo("Speaker timing:")
+    total = sum(result.speaker_timing.values()) or 1.0
+    for speaker, seconds in result.speaker_timing.items():
+        click.echo(f"  {speaker}: {seconds:.1f} s ({100 * seconds / total:.0f}%)")
+    for path in outcome.outputs:
+        click.echo(f"wrote {path}", err=True)
+
+
+class _StderrProgress:
+    """One updating line on a terminal; one line per stage change elsewhere (logs stay readable)."""
+
+    def __init__(self):
+        self.tty = sys.stderr.isatty()
+        self.last = None
+
+    def __call__(self, stage, fraction=None, detail=""):
+        if self.tty:
+            percent = f" {fraction:4.0%}" if fraction is not None else ""
+            sys.stderr.write(f"\r\033[K{stage}{percent} {detail}")
+            if fraction == 1.0:
+                sys.stderr.write("\n")
+            sys.stderr.flush()
+        elif (stage, detail) != self.last and fraction in (None, 0.0, 1.0):
+            sys.stderr.write(f"{stage}: {detail}\n")
+        self.last = (stage, detail)
+
+
+@cli.command()
+@click.argument("call_id")
+@click.option("-f", "--format", "format_", default="txt", show_default=True,
+              help="json, srt, vtt, txt, rttm, or a plugin's format.")
+@db_option
+def show(call_id, format_, db):
+    """Print a stored call in any output format. CALL_ID may be a unique prefix."""
+    from hearflow.plugins import build_registry
+
+    formatter = build_registry().get("formatter", format_)()
+    store = _store(db)
+    try:
+        click.echo(formatter.render(store.get(call_id)), nl=False)
+    finally:
+        store.close()
+
+
+@cli.command()
+@click.option("-n", "--limit", default=50, show_default=True)
+@db_option
+def calls(limit, db):
+    """List stored calls, newest first."""
+    store = _store(db)
+    try:
+        rows = store.calls(limit)
+    finally:
+        store.close()
+    if not rows:
+        click.echo(f"no calls stored in {store.path}", err=True)
+    for row in rows:
+        click.echo(f"{row['id']}  {row['audio_seconds']:7.1f} s  {row['speakers']} spk  {row['mode']:<7}  "
+                   f"{row['stored_at']}  {row['source']}")
+
+
+@cli.command()
+@click.argument("query")
+@click.option("-n", "--limit", default=20, show_default=True)
+@db_option
+def search(query, limit, db):
+    """Full-text search over stored transcripts (SQLite FTS5 syntax: "exact phrase", refund OR return)."""
+    store = _store(db)
+    try:
+        rows = store.search(query, limit)
+    finally:
+        store.close()
+    for row in rows:
+        click.echo(f"{row['call_id']}  {row['start']:7.1f}s  {row['speaker']}: {row['text']}")
+    if not rows:
+        click.echo("no matches", err=True)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable list.")
+def plugins(as_json):
+    """Every registered stage: kind, name, the plugin that registered it, and whether it can run."""
+    from hearflow.plugins import build_registry
+
+    rows = []
+    for kind, registration in build_registry().registrations():
+        stage = registration.stage
+        missing = stage.missing_modules()
+        rows.append({"kind": kind, "name": stage.name, "plugin": registration.plugin,
+                     "usable": not missing, "missing": missing, "extra": stage.extra,
+                     "install": None if not missing else stage.install_hint(),
+                     "description": stage.description})
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        state = "usable" if row["usable"] else f"needs {', '.join(row['missing'])}: {row['install']}"
+        click.echo(f"{row['kind']:<10} {row['name']:<10} {row['plugin']:<10} {state}")
+        click.echo(f"{'':<10} {row['description']}")
+
+
+def build_cli():
+    """The click group with every plugin's commands added."""
+    from hearflow.plugins import get_plugin_manager
+
+    get_plugin_manager().hook.register_commands(cli=cli)
+    return cli
+
+
+def main():
+    try:
+        command = build_cli()
+    except HearflowError as exc:
+        _print_error(exc)
+        sys.exit(EXIT_FAILED)
+    command(prog_name="hearflow")

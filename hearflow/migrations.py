@@ -1,0 +1,37 @@
+"""The core schema, as an append-only list of sqlite-utils migrations. Never edit a step: add one."""
+
+from __future__ import annotations
+
+from sqlite_utils import Migrations
+
+migrations = Migrations("hearflow")
+
+
+@migrations()
+def m001_calls_segments_words(db):
+    db["calls"].create(
+        {
+            "id": str, "sha256": str, "source": str, "format": str, "mode": str, "diarized": int,
+            "language": str, "model": str, "audio_seconds": float, "channels": int,
+            "sample_rate": int, "speakers": int, "speaker_timing": str, "transcript": str,
+            "notes": str, "options": str, "result_json": str, "generated_at": str, "stored_at": str,
+        },
+        pk="id",
+        not_null={"sha256", "result_json"},
+    )
+    db["segments"].create(
+        {"id": int, "call_id": str, "idx": int, "start": float, "end": float, "speaker": str,
+         "channel": int, "text": str},
+        pk="id",
+        foreign_keys=[("call_id", "calls", "id")],
+    )
+    db["words"].create(
+        {"id": int, "call_id": str, "segment_idx": int, "idx": int, "start": float, "end": float,
+         "text": str, "probability": float, "speaker": str, "channel": int},
+        pk="id",
+        foreign_keys=[("call_id", "calls", "id")],
+    )
+    db["calls"].create_index(["sha256"])
+    db["segments"].create_index(["call_id", "idx"], unique=True)
+    db["words"].create_index(["call_id", "segment_idx", "idx"], unique=True)
+    db["segments"].enable_fts(["text"], create_triggers=True, tokenize="porter")

@@ -1,0 +1,120 @@
+"""Base classes for pipeline stages. A plugin subclasses one and registers it by name."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from hearflow.errors import ConfigError, StageUnavailableError
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from hearflow.models import Audio, CallResult, Separation, Transcript
+
+
+class StageOptions(BaseModel):
+    """Options of one stage. Unknown keys are errors, so a typo never becomes a silent default."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Stage:
+    """Common surface of every stage: a unique name, options, and what it needs to run."""
+
+    kind: ClassVar[str] = "stage"
+    name: ClassVar[str]
+    description: ClassVar[str] = ""
+    requires: ClassVar[tuple[str, ...]] = ()  # importable modules the stage needs at run time
+    extra: ClassVar[str | None] = None  # the hearflow extra that installs them
+    network: ClassVar[bool] = False  # touches a network: the flow retries it
+
+    class Options(StageOptions):
+        pass
+
+    def __init__(self, options: StageOptions | dict[str, Any] | None = None):
+        self.options = self.parse_options(options)
+
+    @classmethod
+    def parse_options(cls, options: StageOptions | dict[str, Any] | None) -> StageOptions:
+        if isinstance(options, cls.Options):
+            return options
+        try:
+            return cls.Options.model_validate(dict(options or {}))
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(map(str, err['loc'])) or 'options'}: {err['msg']}" for err in exc.errors()
+            )
+            raise ConfigError(f"{cls.kind} '{cls.name}': {problems}", code="invalid_options") from None
+
+    def prepare(self) -> None:
+        """Check the stage can run (model present, options coherent) before any audio work."""
+
+    @classmethod
+    def missing_modules(cls) -> list[str]:
+        return [module for module in cls.requires if importlib.util.find_spec(module) is None]
+
+    @classmethod
+    def available(cls) -> bool:
+        return not cls.missing_modules()
+
+    @classmethod
+    def install_hint(cls) -> str | None:
+        return f"pip install 'hearflow[{cls.extra}]'" if cls.extra else None
+
+    @classmethod
+    def ensure_available(cls) -> None:
+        missing = cls.missing_modules()
+        if missing:
+            hint = cls.install_hint() or f"pip install {' '.join(missing)}"
+            raise StageUnavailableError(
+                f"{cls.kind} '{cls.name}' needs {', '.join(missing)}, which is not installed",
+                hint=hint,
+            )
+
+
+class Decoder(Stage):
+    """Turns a file into :class:`~hearflow.models.Audio`, keeping every channel."""
+
+    kind = "decoder"
+    formats: ClassVar[frozenset[str]] = frozenset()  # sniffed format names it handles
+
+    def decode(self, path: Path, *, format: str, sha256: str, size_bytes: int) -> Audio:
+        raise NotImplementedError
+
+
+class Separator(Stage):
+    """Decides who speaks when: one track per channel, or turns on a mono track."""
+
+    kind = "separator"
+
+    def separate(self, audio: Audio) -> Separation:
+        raise NotImplementedError
+
+
+class AsrBackend(Stage):
+    """Speech to text with word timestamps."""
+
+    kind = "asr"
+
+    def transcribe(self, samples: np.ndarray, sample_rate: int, *, progress=None) -> Transcript:
+        """Transcribe one mono track. ``progress(fraction)`` may be called as work advances."""
+        raise NotImplementedError
+
+
+class Formatter(Stage):
+    """Renders a :class:`~hearflow.models.CallResult` as text in one output format."""
+
+    kind = "formatter"
+    extension: ClassVar[str]
+
+    def render(self, result: CallResult) -> str:
+        raise NotImplementedError
+
+
+STAGE_KINDS: dict[str, type[Stage]] = {
+    base.kind: base for base in (Decoder, Separator, AsrBackend, Formatter)
+}

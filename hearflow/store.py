@@ -1,0 +1,93 @@
+"""The SQLite store: one row per call, its segments and words, full-text search over segments."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import sqlite_utils
+
+from hearflow.errors import NotFoundError
+from hearflow.migrations import migrations
+from hearflow.models import CallResult, utc_now
+
+DB_ENV = "HEARFLOW_DB"
+HOME_ENV = "HEARFLOW_HOME"
+
+
+def home() -> Path:
+    return Path(os.environ.get(HOME_ENV) or Path.home() / ".hearflow").expanduser()
+
+
+def default_db_path() -> Path:
+    return Path(os.environ.get(DB_ENV) or home() / "hearflow.db").expanduser()
+
+
+class Store:
+    def __init__(self, path: str | Path | None = None, plugin_manager=None):
+        self.path = Path(path or default_db_path()).expanduser()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite_utils.Database(self.path)
+        self.db.enable_wal()
+        self.db.execute("PRAGMA busy_timeout = 30000")
+        migrations.apply(self.db)
+        if plugin_manager is not None:
+            plugin_manager.hook.register_migrations(register=lambda extra: extra.apply(self.db))
+
+    def close(self) -> None:
+        self.db.close()
+
+    def save(self, result: CallResult) -> None:
+        """Write a call, replacing any earlier rows of the same id, in one transaction."""
+        call_row = {
+            "id": result.id, "sha256": result.sha256, "source": result.source, "format": result.format,
+            "mode": result.mode, "diarized": int(result.diarized), "language": result.language,
+            "model": result.model, "audio_seconds": result.audio_seconds, "channels": result.channels,
+            "sample_rate": result.sample_rate, "speakers": len(result.speaker_timing),
+            "speaker_timing": json.dumps(result.speaker_timing), "transcript": result.transcript,
+            "notes": json.dumps(list(result.notes)), "options": json.dumps(result.options),
+            "result_json": result.model_dump_json(), "generated_at": result.generated_at,
+            "stored_at": utc_now(),
+        }
+        segment_rows = [
+            {"call_id": result.id, "idx": i, "start": s.start, "end": s.end, "speaker": s.speaker,
+             "channel": s.channel, "text": s.text}
+            for i, s in enumerate(result.segments)
+        ]
+        word_rows = [
+            {"call_id": result.id, "segment_idx": i, "idx": j, "start": w.start, "end": w.end,
+             "text": w.text, "probability": w.probability, "speaker": w.speaker, "channel": w.channel}
+            for i, s in enumerate(result.segments) for j, w in enumerate(s.words)
+        ]
+        with self.db.conn:
+            for table in ("words", "segments"):
+                self.db[table].delete_where("call_id = ?", [result.id])
+            self.db["calls"].upsert(call_row, pk="id")
+            self.db["segments"].insert_all(segment_rows)
+            self.db["words"].insert_all(word_rows)
+
+    def find(self, call_id: str) -> CallResult | None:
+        rows = list(self.db.query("select result_json from calls where id = ?", [call_id]))
+        return CallResult.model_validate_json(rows[0]["result_json"]) if rows else None
+
+    def get(self, call_id: str) -> CallResult:
+        """A call by id or unique id prefix."""
+        rows = list(self.db.query("select id, result_json from calls where id like ? || '%' limit 2",
+                                  [call_id]))
+        if len(rows) != 1:
+            problem = "matches more than one call" if rows else "is not in the store"
+            raise NotFoundError(f"call '{call_id}' {problem} ({self.path})",
+                                hint="list stored calls with: hearflow calls")
+        return CallResult.model_validate_json(rows[0]["result_json"])
+
+    def calls(self, limit: int = 50) -> list[dict]:
+        return list(self.db.query(
+            "select id, source, audio_seconds, speakers, mode, language, stored_at from calls "
+            "order by stored_at desc limit ?", [limit]))
+
+    def search(self, query: str, limit: int = 20) -> list[dict]:
+        return list(self.db.query(
+            "select segments.call_id, segments.start, segments.speaker, segments.text "
+            "from segments join segments_fts on segments.rowid = segments_fts.rowid "
+            "where segments_fts match ? order by segments_fts.rank limit ?", [query, limit]))
