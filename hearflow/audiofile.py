@@ -8,7 +8,7 @@ from pathlib import Path
 
 from hearflow.errors import InputError
 
-DEFAULT_MAX_BYTES = 100 * 1024 * 1024
+DEFAULT_MAX_BYTES = 100_000_000  # the 100 MB limit of the hosted APIs hearflow replaces
 SUPPORTED_FORMATS = ("wav", "mp3", "mp4", "m4a", "ogg", "flac", "webm", "aac", "amr")
 
 # Signatures of common files that are not audio, so the error can say what the file is.
@@ -31,18 +31,15 @@ class Fingerprint:
     format: str
 
 
-def fingerprint(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Fingerprint:
-    """Check a file can be read and is plausibly audio; hash its bytes without loading them all."""
+def inspect(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[int, str]:
+    """Size and sniffed format, reading only the first bytes: the cheap checks, done first."""
     path = Path(path)
     try:
-        size = path.stat().st_size
         if path.is_dir():
             raise IsADirectoryError(path)
+        size = path.stat().st_size
         with path.open("rb") as handle:
             head = handle.read(64)
-            digest = hashlib.sha256(head)
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
     except FileNotFoundError:
         raise InputError(f"{path}: no such file", code="unreadable_file") from None
     except IsADirectoryError:
@@ -53,11 +50,24 @@ def fingerprint(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Fing
         raise InputError(f"{path}: the file is empty", code="empty_file")
     if size > max_bytes:
         raise InputError(
-            f"{path}: {size / 1e6:.1f} MB is over the {max_bytes / 1e6:.0f} MB limit",
+            f"{path}: {size / 1e6:.1f} MB is over the {max_bytes / 1e6:g} MB limit",
             code="file_too_large",
             hint="raise the limit with --max-size MB if this recording is genuine",
         )
-    return Fingerprint(path, digest.hexdigest(), size, sniff(head, path))
+    return size, sniff(head, path)
+
+
+def fingerprint(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Fingerprint:
+    """Check a file can be read and is plausibly audio; hash its bytes without loading them all."""
+    size, format = inspect(path, max_bytes=max_bytes)
+    digest = hashlib.sha256()
+    try:
+        with Path(path).open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror or exc})", code="unreadable_file") from None
+    return Fingerprint(Path(path), digest.hexdigest(), size, format)
 
 
 def sniff(head: bytes, path: Path) -> str:

@@ -112,22 +112,26 @@ def analyze(files, mode, formats, out_dir, model, language, asr, diarizer, max_s
       hearflow analyze call.mp3 --mode channel -f srt -f vtt -o out/
       hearflow analyze *.wav --language en-US --json > results.jsonl
     """
+    from hearflow.audiofile import inspect
+    from hearflow.engine import Engine
     from hearflow.prefect_env import quiet_prefect
-
-    quiet_prefect(verbose)
     from hearflow.progress import set_reporter
     from hearflow.settings import AnalyzeSettings
-    from hearflow_flows import analyze_call
 
     asr_options = {k: v for k, v in {"model": model, "language": language}.items() if v is not None}
     settings = AnalyzeSettings(mode=mode, asr=asr, asr_options=asr_options, diarizer=diarizer,
-                               max_bytes=int(max_size * 1024 * 1024))
+                               max_bytes=int(max_size * 1e6))
+    Engine(settings).prepare(formats)  # a bad option fails now, not once per file
     set_reporter(None if quiet else _StderrProgress())
     failures = 0
     for index, path in enumerate(files):
         if len(files) > 1 and not quiet:
             click.echo(f"[{index + 1}/{len(files)}] {path}", err=True)
         try:
+            inspect(path, max_bytes=settings.max_bytes)  # instant errors before Prefect starts
+            quiet_prefect(verbose)
+            from hearflow_flows import analyze_call
+
             outcome = analyze_call(str(path), settings=settings, db_path=db, formats=list(formats),
                                    out_dir=str(out_dir), reuse=not no_reuse)
         except HearflowError as exc:

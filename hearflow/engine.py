@@ -53,7 +53,10 @@ class Engine:
 
     # -- steps --------------------------------------------------------------------------------
 
-    def prepare(self) -> None:
+    def prepare(self, formats: Sequence[str] = ()) -> None:
+        """Fail on a bad model, language or format before any audio work."""
+        for name in formats:
+            self.registry.get("formatter", name)
         self.asr.prepare()
         self.diarizer.prepare()
 

@@ -1,15 +1,32 @@
-"""Prefect settings the CLI needs before Prefect is imported."""
+"""Prefect set-up for the command line: quiet consoles, no run logs lost."""
 
 from __future__ import annotations
 
+import logging
 import os
+
+_RUN_LOGGERS = ("prefect.flow_runs", "prefect.task_runs")
+
+
+def _not_a_run_log(record: logging.LogRecord) -> bool:
+    return not record.name.startswith(_RUN_LOGGERS)
 
 
 def quiet_prefect(verbose: bool = False) -> None:
-    """Keep Prefect's per-run log lines off the terminal unless asked; leave user settings alone."""
-    if not verbose:
-        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    """Keep flow and task run logs off the terminal unless asked (they still reach the Prefect
+    API and UI). Failures still reach the user: the CLI prints each as one coded line."""
     # The embedded server's telemetry job races its own first start-up on SQLite; off by default.
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     # The embedded server can take a while to start on a busy two-core machine.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
+    if verbose:
+        return
+    from prefect.logging.configuration import ensure_logging_setup
+    from prefect.logging.handlers import PrefectConsoleHandler
+
+    ensure_logging_setup()
+    loggers = [logging.getLogger()] + [logging.getLogger(name) for name in list(logging.root.manager.loggerDict)]
+    for logger in loggers:
+        for handler in logger.handlers:
+            if isinstance(handler, PrefectConsoleHandler) and _not_a_run_log not in handler.filters:
+                handler.addFilter(_not_a_run_log)

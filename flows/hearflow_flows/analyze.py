@@ -84,8 +84,7 @@ def analyze_call(
     options return the stored call instead of a duplicate."""
     engine = Engine(settings or AnalyzeSettings())
     formats = list(formats or [])
-    for name in formats:
-        engine.registry.get("formatter", name)  # unknown format: fail before any work
+    engine.prepare(formats)
     print_ = engine.fingerprint(source)
     call_id = engine.call_id(print_.sha256)
     stored = None
@@ -96,7 +95,6 @@ def analyze_call(
         finally:
             store.close()
     if stored is None:
-        engine.prepare()
         audio = decode_audio(engine, print_, print_.sha256)
         separation = separate_speakers(engine, audio)
         transcripts = transcribe_tracks(engine, separation, print_.sha256)

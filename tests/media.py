@@ -1,0 +1,70 @@
+"""Test media: synthetic calls converted to every supported format, and scoring helpers."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import zipfile
+from importlib import metadata
+from pathlib import Path
+
+import jiwer
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# name → (extension, extra ffmpeg args, expected channels given a stereo source)
+FORMATS = {
+    "wav": ("wav", [], 2),
+    "mp3": ("mp3", ["-c:a", "libmp3lame", "-b:a", "64k"], 2),
+    "mp4": ("mp4", ["-c:a", "aac", "-b:a", "96k"], 2),
+    "m4a": ("m4a", ["-c:a", "aac", "-b:a", "96k"], 2),
+    "ogg": ("ogg", ["-c:a", "libvorbis"], 2),
+    "flac": ("flac", [], 2),
+    "webm": ("webm", ["-c:a", "libopus"], 2),
+    "aac": ("aac", ["-c:a", "aac", "-f", "adts"], 2),
+    "ulaw": ("wav", ["-ar", "8000", "-c:a", "pcm_mulaw"], 2),
+    "amr": ("amr", ["-ar", "8000", "-ac", "1", "-c:a", "libopencore_amrnb", "-b:a", "12.2k"], 1),
+}
+
+
+def ffmpeg_for(name: str) -> str:
+    """Debian's ffmpeg cannot encode AMR; the imageio-ffmpeg build can."""
+    if name == "amr":
+        import imageio_ffmpeg
+
+        return imageio_ffmpeg.get_ffmpeg_exe()
+    return "ffmpeg"
+
+
+def convert(source: Path, target: Path, name: str) -> Path:
+    _, args, _ = FORMATS[name]
+    subprocess.run([ffmpeg_for(name), "-loglevel", "error", "-y", "-i", str(source), *args, str(target)],
+                   check=True)
+    return target
+
+
+def normalise(text: str) -> str:
+    text = re.sub(r"[^a-z0-9' ]+", " ", text.lower())
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def wer(reference: str, hypothesis: str) -> float:
+    return jiwer.wer(normalise(reference), normalise(hypothesis))
+
+
+def pyannote_sample(directory: Path) -> dict[str, Path]:
+    """sample.wav/.rttm/.stm from the pyannote.audio distribution: installed, or its wheel on disk."""
+    names = ("sample.wav", "sample.rttm", "sample.stm")
+    try:
+        dist = metadata.distribution("pyannote.audio")
+        found = {n: Path(dist.locate_file(f"pyannote/audio/sample/{n}")) for n in names}
+        if all(p.exists() for p in found.values()):
+            return found
+    except metadata.PackageNotFoundError:
+        pass
+    wheels = sorted((ROOT / ".cache" / "wheels").glob("pyannote_audio-*.whl"))
+    assert wheels, "pyannote.audio wheel missing: run .ci/setup (it downloads it to .cache/wheels)"
+    with zipfile.ZipFile(wheels[-1]) as archive:
+        for n in names:
+            (directory / n).write_bytes(archive.read(f"pyannote/audio/sample/{n}"))
+    return {n: directory / n for n in names}
