@@ -39,7 +39,7 @@ def pytest_configure(config):
     log = open(_SESSION_DIR / "prefect-server.log", "wb")
     _SERVER = subprocess.Popen(
         [str(Path(sys.executable).with_name("prefect")), "server", "start", "--host", "127.0.0.1",
-         "--port", str(port), "--no-services"],
+         "--port", str(port)],
         stdout=log, stderr=subprocess.STDOUT)
     api = f"http://127.0.0.1:{port}/api"
     deadline = time.monotonic() + 120

@@ -1,0 +1,58 @@
+"""The Prefect flow: a real run against a Prefect server, cache hits on re-runs, store reuse."""
+
+from __future__ import annotations
+
+import time
+
+from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+from prefect.client.schemas.sorting import TaskRunSort
+
+from hearflow.settings import AnalyzeSettings
+from hearflow.store import Store
+from hearflow_flows import analyze_call
+
+
+def _task_states(flow_run_id, expected=("decode", "separate", "transcribe", "store")) -> dict[str, str]:
+    """Final task states of a flow run. Task runs reach the server as events, so wait for them."""
+    deadline = time.monotonic() + 60
+    with get_client(sync_client=True) as client:
+        while True:
+            runs = client.read_task_runs(
+                flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])),
+                sort=TaskRunSort.EXPECTED_START_TIME_ASC, limit=50)
+            states = {run.name.rsplit("-", 1)[0]: run.state.name for run in runs if run.state}
+            settled = all(states.get(name) not in (None, "Pending", "Running") for name in expected)
+            if settled or time.monotonic() > deadline:
+                return states
+            time.sleep(0.5)
+
+
+def test_rerun_hits_the_stage_cache_and_store_reuse(tmp_path, stereo_wav):
+    settings = AnalyzeSettings(asr_options={"beam_size": 4})  # options of its own: a cold cache
+    first = analyze_call(str(stereo_wav), settings=settings, db_path=str(tmp_path / "a.db"), return_state=True)
+    assert first.is_completed()
+    states = _task_states(first.state_details.flow_run_id)
+    assert states["transcribe"] == "Completed"
+    assert states["decode"] in ("Completed", "Cached")  # other tests may have decoded this file
+
+    # Another database, so the store cannot answer: the stages must come from Prefect's cache.
+    second = analyze_call(str(stereo_wav), settings=settings, db_path=str(tmp_path / "b.db"), return_state=True)
+    states = _task_states(second.state_details.flow_run_id)
+    assert states["decode"] == "Cached" and states["transcribe"] == "Cached"
+    assert second.result().result.transcript == first.result().result.transcript
+
+    # Same database: the stored call is reused, no stage runs, no duplicate row.
+    third = analyze_call(str(stereo_wav), settings=settings, db_path=str(tmp_path / "b.db"))
+    assert third.reused and third.result.id == first.result().result.id
+    store = Store(tmp_path / "b.db")
+    assert store.db["calls"].count == 1
+    store.close()
+
+
+def test_changed_options_miss_the_cache(tmp_path, stereo_wav):
+    settings = AnalyzeSettings(asr_options={"beam_size": 3})
+    state = analyze_call(str(stereo_wav), settings=settings, db_path=str(tmp_path / "c.db"), return_state=True)
+    states = _task_states(state.state_details.flow_run_id)
+    assert states["transcribe"] == "Completed"  # beam 3 was never run before
+    assert states["decode"] in ("Cached", "Completed")  # decoding does not depend on ASR options
