@@ -49,6 +49,7 @@ def cli(debug):
 
     \b
     Quick start:
+      hearflow example call.wav                       make a two-party test call
       hearflow analyze call.wav                       transcript + speaker timing
       hearflow analyze call.mp3 -f srt -f vtt -o out/ subtitles with speaker labels
       hearflow calls                                  what the store holds
@@ -256,6 +257,18 @@ def plugins(as_json):
         state = "usable" if row["usable"] else f"needs {', '.join(row['missing'])}: {row['install']}"
         click.echo(f"{row['kind']:<10} {row['name']:<10} {row['plugin']:<10} {state}")
         click.echo(f"{'':<10} {row['description']}")
+
+
+@cli.command()
+@click.argument("path", default="example-call.wav", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--mono", is_flag=True, help="Mix both parties into one channel instead of one each.")
+def example(path, mono):
+    """Write a short two-party support call to PATH (spoken by espeak-ng) to try hearflow on."""
+    from hearflow.synth import build_call, write_call
+
+    write_call(build_call(), path, stereo=not mono)
+    click.echo(f"wrote {path} ({'mono' if mono else 'stereo: agent left, customer right'}); "
+               f"now run: hearflow analyze {path}", err=True)
 
 
 def build_cli():
