@@ -14,8 +14,9 @@ from media import ROOT
 
 def test_wheel_installs_and_analyses(tmp_path, stereo_wav):
     dist = tmp_path / "dist"
-    subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist), str(ROOT)],
-                   check=True, capture_output=True)
+    built = subprocess.run([sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist),
+                            str(ROOT)], capture_output=True, text=True)
+    assert built.returncode == 0, built.stdout + built.stderr
     (wheel,) = dist.glob("hearflow-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
     for expected in ("hearflow/templates/transcript.txt.j2", "hearflow_flows/analyze.py",

@@ -23,6 +23,16 @@ from hearflow.store import Store
 log = logging.getLogger("hearflow")
 
 
+NETWORK_RETRIES = 3
+
+
+def _retrying(task_, stages):
+    """Retry a task with backoff when any stage it may run touches a network."""
+    if any(stage.network for stage in stages):
+        return task_.with_options(retries=NETWORK_RETRIES, retry_delay_seconds=[1, 4, 16])
+    return task_
+
+
 def _stage_cache_key(stage: str):
     def key(context, parameters) -> str:
         return parameters["engine"].stage_key(stage, parameters["sha256"])
@@ -95,9 +105,9 @@ def analyze_call(
         finally:
             store.close()
     if stored is None:
-        audio = decode_audio(engine, print_, print_.sha256)
-        separation = separate_speakers(engine, audio)
-        transcripts = transcribe_tracks(engine, separation, print_.sha256)
+        audio = _retrying(decode_audio, engine.decoders_for(print_.format))(engine, print_, print_.sha256)
+        separation = _retrying(separate_speakers, [type(engine.diarizer)])(engine, audio)
+        transcripts = _retrying(transcribe_tracks, [type(engine.asr)])(engine, separation, print_.sha256)
         result = engine.assemble(audio, separation, transcripts)
         store_result(result, db_path)
     else:

@@ -1,0 +1,84 @@
+"""A stage that touches a network is retried by the flow: a real HTTP server on 127.0.0.1
+answers 503 once, then succeeds."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from hearflow.settings import AnalyzeSettings
+from hearflow_flows import analyze_call
+
+PLUGIN = textwrap.dedent('''
+    import json, urllib.request
+    from hearflow.hookspecs import hookimpl
+    from hearflow.models import Segment, Transcript, Word
+    from hearflow.stages import AsrBackend, StageOptions
+
+    class RemoteAsr(AsrBackend):
+        name = "remote-test"
+        network = True
+
+        class Options(StageOptions):
+            url: str
+
+        def transcribe(self, samples, sample_rate, *, progress=None):
+            request = urllib.request.Request(self.options.url, data=str(len(samples)).encode(), method="POST")
+            with urllib.request.urlopen(request, timeout=10) as response:
+                body = json.loads(response.read())
+            word = Word(start=body["start"], end=body["end"], text=body["text"])
+            return Transcript(segments=(Segment(start=word.start, end=word.end, text=word.text,
+                                                words=(word,)),), language="en", model="remote")
+
+    @hookimpl
+    def register_asr_backends(register):
+        register(RemoteAsr)
+''')
+
+
+@pytest.fixture
+def flaky_server():
+    hits = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            hits.append(self.path)
+            if len(hits) == 1:
+                self.send_response(503)
+                self.end_headers()
+                return
+            body = json.dumps({"text": "hello", "start": 1.0, "end": 1.4}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/transcribe", hits
+    server.shutdown()
+
+
+def test_network_stage_is_retried(tmp_path, monkeypatch, flaky_server, stereo_wav):
+    url, hits = flaky_server
+    (tmp_path / "hearflow_remote_test.py").write_text(PLUGIN)
+    info = tmp_path / "hearflow_remote_test-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: hearflow-remote-test\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text("[hearflow]\nremote-test = hearflow_remote_test\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+    settings = AnalyzeSettings(asr="remote-test", asr_options={"url": url})
+    outcome = analyze_call(str(stereo_wav), settings=settings, db_path=str(tmp_path / "h.db"))
+    assert len(hits) == 3  # one 503, then both channels on the retry
+    assert outcome.result.transcript == "SPEAKER_1: hello\nSPEAKER_2: hello"
