@@ -72,8 +72,8 @@ db_option = click.option("--db", type=click.Path(dir_okay=False), envvar="HEARFL
                          help="SQLite file for results. [default: ~/.hearflow/hearflow.db]")
 
 
-def _format_choices():
-    # Names are checked when the registry loads, so plugin formats work too.
+def format_option():
+    # Names are checked against the registry, so plugin formats work too.
     return click.option("-f", "--format", "formats", multiple=True, metavar="NAME",
                         help="Output format to write (repeatable): json, srt, vtt, txt, rttm, or a plugin's.")
 
@@ -83,7 +83,7 @@ def _format_choices():
 @click.option("--mode", type=click.Choice(["auto", "channel", "mono"]), default="auto", show_default=True,
               help="auto: split true stereo by channel, otherwise the mono path. channel: one speaker per "
                    "channel (falls back to mono, with a note, when the channels are identical).")
-@_format_choices()
+@format_option()
 @click.option("-o", "--out-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
               show_default=True, help="Where --format files go, named after the recording.")
 @click.option("--model", default=None, metavar="NAME|DIR",

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 from pathlib import Path
 
 import sqlite_utils
 
-from hearflow.errors import NotFoundError
+from hearflow.errors import ConfigError, NotFoundError
 from hearflow.migrations import migrations
 from hearflow.models import CallResult, utc_now
 
@@ -87,7 +88,11 @@ class Store:
             "order by stored_at desc limit ?", [limit]))
 
     def search(self, query: str, limit: int = 20) -> list[dict]:
-        return list(self.db.query(
-            "select segments.call_id, segments.start, segments.speaker, segments.text "
-            "from segments join segments_fts on segments.rowid = segments_fts.rowid "
-            "where segments_fts match ? order by segments_fts.rank limit ?", [query, limit]))
+        try:
+            return list(self.db.query(
+                "select segments.call_id, segments.start, segments.speaker, segments.text "
+                "from segments join segments_fts on segments.rowid = segments_fts.rowid "
+                "where segments_fts match ? order by segments_fts.rank limit ?", [query, limit]))
+        except sqlite3.OperationalError as exc:
+            raise ConfigError(f"search query {query!r} is not valid FTS5 syntax ({exc})", code="invalid_query",
+                              hint='quote phrases: hearflow search \'"tracking link"\'') from None

@@ -7,7 +7,7 @@ import sqlite3
 import pytest
 from sqlite_utils import Migrations
 
-from hearflow.errors import NotFoundError
+from hearflow.errors import ConfigError, NotFoundError
 from hearflow.models import CallResult, Segment, Word
 from hearflow.store import Store
 
@@ -32,6 +32,9 @@ def test_save_get_search_and_no_duplicates(tmp_path):
     hits = store.search("discount")
     assert [h["call_id"] for h in hits] == ["abc123def4567890"]
     assert store.search("discounts")  # porter stemming
+    with pytest.raises(ConfigError) as caught:
+        store.search('"unbalanced')
+    assert caught.value.code == "invalid_query"
     store.close()
     # A plain sqlite3 connection sees WAL mode and the tables: the file is usable by other tools.
     conn = sqlite3.connect(tmp_path / "h.db")
