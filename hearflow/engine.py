@@ -9,13 +9,14 @@ from collections.abc import Sequence
 
 from hearflow.attribute import attribute, speaker_timing
 from hearflow.audiofile import Fingerprint, fingerprint
-from hearflow.errors import ConfigError
-from hearflow.models import Audio, CallResult, Separation, Segment, Transcript, Track
+from hearflow.errors import ConfigError, HearflowError
+from hearflow.models import (AnalysisRecord, Answer, Audio, CallResult, ErrorInfo, Segment, Separation,
+                             Track, Transcript)
 from hearflow.plugins import Registry, build_registry
 from hearflow.progress import report
 from hearflow.separation import fake_stereo_reason
 from hearflow.settings import AnalyzeSettings, digest
-from hearflow.stages import AsrBackend, Decoder, Separator
+from hearflow.stages import Analyzer, AsrBackend, Decoder, Metric, Separator
 
 
 class Engine:
@@ -25,30 +26,62 @@ class Engine:
         self.asr: AsrBackend = self._stage("asr", self.settings.asr, self.settings.asr_options)
         self.diarizer: Separator = self._stage("separator", self.settings.diarizer,
                                                self.settings.diarizer_options)
+        self.metrics: list[Metric] = self._metrics()
+        self.analyzer: Analyzer | None = self._analyzer()
 
     def _stage(self, kind: str, name: str, options: dict):
         stage_class = self.registry.get(kind, name)
         stage_class.ensure_available()
         return stage_class(options)
 
+    def _metrics(self) -> list[Metric]:
+        known = self.registry.names("metric")
+        for name in self.settings.metrics:
+            if name not in known:
+                raise ConfigError(f"no metric named '{name}' (known: {', '.join(known) or 'none'})",
+                                  code="unknown_stage")
+        return [m(self.settings.metrics.get(m.name)) for m in self.registry.stages("metric") if m.available()]
+
+    def _analyzer(self) -> Analyzer | None:
+        name = self.settings.analyzer
+        if name == "none":
+            return None
+        if name != "auto":
+            return self._stage("analyzer", name, self.settings.analyzer_options)
+        # auto: a language-model analyzer whose key is configured, else the heuristic one.
+        candidates = [a(self.settings.analyzer_options if a.name == "offline" else {})
+                      for a in self.registry.stages("analyzer") if a.available()]
+        configured = [a for a in candidates if not a.heuristic and a.configured()]
+        fallback = [a for a in candidates if a.heuristic]
+        chosen = configured[:1] or fallback[:1]
+        return chosen[0] if chosen else None
+
     # -- identity -----------------------------------------------------------------------------
 
-    def resolved_options(self) -> dict:
-        """Every choice that changes the result, defaults filled in."""
+    def transcription_options(self) -> dict:
+        """The choices that shape the transcript, defaults filled in. They make the call id."""
         return {
             "mode": self.settings.mode,
-            "asr": {"name": self.asr.name, **self.asr.options.model_dump()},
-            "diarizer": {"name": self.diarizer.name, **self.diarizer.options.model_dump()},
+            "asr": _described(self.asr),
+            "diarizer": _described(self.diarizer),
+        }
+
+    def resolved_options(self) -> dict:
+        """Every choice that changes the stored result, defaults filled in."""
+        return {
+            **self.transcription_options(),
+            "metrics": [_described(m) for m in self.metrics],
+            "analyzer": _described(self.analyzer) if self.analyzer else None,
         }
 
     def call_id(self, sha256: str) -> str:
-        """Same bytes + same resolved options = same call id, so a re-run reuses the stored call."""
-        return digest({"audio": sha256, "options": self.resolved_options()})[:16]
+        """Same bytes + same transcription options = same call; the analysis may be redone."""
+        return digest({"audio": sha256, "options": self.transcription_options()})[:16]
 
     def stage_key(self, stage: str, sha256: str) -> str:
-        options = self.resolved_options()
-        relevant = {"decode": {}, "separate": {k: options[k] for k in ("mode", "diarizer")},
-                    "transcribe": options}[stage]
+        options = self.transcription_options()
+        relevant = {"decode": {}, "transcribe": options,
+                    "analyze": _described(self.analyzer) if self.analyzer else None}[stage]
         return f"hearflow-{stage}-{sha256[:32]}-{digest(relevant)[:16]}"
 
     # -- steps --------------------------------------------------------------------------------
@@ -131,12 +164,45 @@ class Engine:
             options=self.resolved_options(),
         )
 
+    def measure(self, result: CallResult) -> CallResult:
+        report("measure", None, ", ".join(m.name for m in self.metrics))
+        reports = {}
+        for metric in self.metrics:
+            value = metric.measure(result)
+            reports[metric.name] = value.model_dump(mode="json") if hasattr(value, "model_dump") else value
+        return result.model_copy(update={"metrics": reports})
+
+    def analyze(self, result: CallResult) -> CallResult:
+        """Add the analyzer's record. A failure is recorded, never raised: the transcript stays."""
+        if self.analyzer is None:
+            return result
+        report("analyze", None, self.analyzer.name)
+        try:
+            record = self.analyzer.analyze(result)
+        except Exception as exc:  # any analyzer failure becomes a stored, coded error
+            code = exc.code if isinstance(exc, HearflowError) else "analysis_failed"
+            message = exc.message if isinstance(exc, HearflowError) else f"{type(exc).__name__}: {exc}"
+            record = AnalysisRecord(analyzer=self.analyzer.name, heuristic=self.analyzer.heuristic,
+                                    error=ErrorInfo(code=code, message=message))
+        return result.model_copy(update={"analysis": record})
+
+    def ask(self, result: CallResult, question: str) -> Answer:
+        if self.analyzer is None:
+            raise ConfigError("no analyzer is selected", code="unknown_stage",
+                              hint="pass --analyzer offline, anthropic or openai-compatible")
+        return self.analyzer.ask(result, question)
+
     def run(self, path) -> CallResult:
         """The whole pipeline in this process, no orchestration, no store."""
         self.prepare()
         audio = self.decode(self.fingerprint(path))
         separation = self.separate(audio)
-        return self.assemble(audio, separation, self.transcribe(separation))
+        result = self.assemble(audio, separation, self.transcribe(separation))
+        return self.analyze(self.measure(result))
+
+
+def _described(stage) -> dict:
+    return {"name": stage.name, **stage.options.model_dump(mode="json")}
 
 
 def _silent_speakers(tracks: Sequence[Track]) -> dict[str, float]:

@@ -50,3 +50,9 @@ class NotFoundError(HearflowError):
     """A call id or other stored object does not exist."""
 
     code = "not_found"
+
+
+class AnalysisError(HearflowError):
+    """An analyzer gave no valid analysis (malformed output, refused, endpoint down)."""
+
+    code = "analysis_failed"

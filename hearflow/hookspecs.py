@@ -35,6 +35,16 @@ def register_formatters(register: Callable[[type], None]) -> None:
 
 
 @hookspec
+def register_metrics(register: Callable[[type], None]) -> None:
+    """Register :class:`hearflow.stages.Metric` subclasses; every registered metric runs on every call."""
+
+
+@hookspec
+def register_analyzers(register: Callable[[type], None]) -> None:
+    """Register :class:`hearflow.stages.Analyzer` subclasses (LLM or rule-based call analysis)."""
+
+
+@hookspec
 def register_commands(cli: Any) -> None:
     """Add commands to the ``hearflow`` click group: ``@cli.command()``."""
 

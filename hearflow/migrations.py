@@ -35,3 +35,24 @@ def m001_calls_segments_words(db):
     db["segments"].create_index(["call_id", "idx"], unique=True)
     db["words"].create_index(["call_id", "segment_idx", "idx"], unique=True)
     db["segments"].enable_fts(["text"], create_triggers=True, tokenize="porter")
+
+
+@migrations()
+def m002_metrics_analyses_answers(db):
+    db["calls"].add_column("metrics", str)
+    db["calls"].add_column("summary", str)
+    db["calls"].add_column("analysis_error", str)
+    db["analyses"].create(
+        {"id": int, "call_id": str, "analyzer": str, "model": str, "heuristic": int, "analysis": str,
+         "error_code": str, "error_message": str, "usage": str, "attempts": int, "created_at": str},
+        pk="id",
+        foreign_keys=[("call_id", "calls", "id")],
+    )
+    db["answers"].create(
+        {"id": int, "call_id": str, "question": str, "answer": str, "quotes": str, "analyzer": str,
+         "model": str, "usage": str, "created_at": str},
+        pk="id",
+        foreign_keys=[("call_id", "calls", "id")],
+    )
+    db["analyses"].create_index(["call_id"])
+    db["answers"].create_index(["call_id"])

@@ -94,6 +94,106 @@ class Transcript(_Frozen):
     model: str | None = None
 
 
+class SpeakerStats(_Frozen):
+    talk_time: float  # seconds: the sum of the speaker's segment durations
+    talk_ratio: float  # share of all talk time, silence excluded (0..1)
+    words: int
+    words_per_minute: float  # words over talk time
+    longest_monologue: float  # seconds of the longest run not broken by another speaker
+    questions: int  # sentences ending in "?"
+
+
+class ConversationMetrics(_Frozen):
+    speakers: dict[str, SpeakerStats]
+    agent: str | None  # which speaker is the agent, and by which rule
+    agent_rule: str
+    switches: int  # changes of speaker between consecutive segments
+    interactivity: float  # switches per minute of audio
+    patience: float | None  # mean pause (s) before the agent answers the customer
+    silence_share: float  # share of the call where nobody speaks (0..1)
+    overlaps: int  # times a speaker starts while another is still talking
+
+
+class TrackerHit(_Frozen):
+    tracker: str
+    phrase: str
+    start: float
+    end: float
+    speaker: str | None
+    text: str  # the segment the phrase was found in
+
+
+class TrackerReport(_Frozen):
+    hits: tuple[TrackerHit, ...]
+    counts: dict[str, int]  # tracker → hits
+    bin_seconds: float
+    bins: dict[str, list[int]]  # tracker → hits per time bin, so "pricing near the end" shows
+
+
+Sentiment = Literal["positive", "neutral", "negative", "mixed"]
+Level = Literal["low", "medium", "high"]
+
+
+class CallAnalysis(BaseModel):
+    """The nine analysis dimensions and a one-line summary. Analyzers must fill every field."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sentiment: Sentiment = Field(description="customer sentiment over the call")
+    intent: str = Field(description="why the customer called, a short phrase")
+    resolution: Literal["resolved", "partially_resolved", "unresolved", "escalated"]
+    agent_performance: Literal["excellent", "good", "fair", "poor"]
+    escalation_risk: Level
+    key_topics: list[str] = Field(description="up to 6 short topics")
+    action_items: list[str] = Field(description="follow-ups promised or needed, each one line")
+    compliance: Literal["compliant", "issues_found", "not_applicable"]
+    compliance_notes: list[str] = Field(default_factory=list, description="what was missing or wrong")
+    satisfaction_score: int = Field(ge=1, le=5, description="expected customer satisfaction, 1 (worst) to 5")
+    summary: str = Field(description="one line")
+
+    def as_text(self) -> str:
+        """The plain-text block of the call-analytics response (``Customer Sentiment: Neutral``…)."""
+        notes = f" ({'; '.join(self.compliance_notes)})" if self.compliance_notes else ""
+        lines = [
+            ("Customer Sentiment", _label(self.sentiment)), ("Intent", self.intent),
+            ("Resolution", _label(self.resolution)), ("Agent Performance", _label(self.agent_performance)),
+            ("Escalation Risk", _label(self.escalation_risk)), ("Key Topics", ", ".join(self.key_topics) or "none"),
+            ("Action Items", "; ".join(self.action_items) or "none"),
+            ("Compliance", _label(self.compliance) + notes), ("Satisfaction Score", f"{self.satisfaction_score}/5"),
+        ]
+        return "\n".join(f"{name}: {value}" for name, value in lines)
+
+
+def _label(choice: str) -> str:
+    return choice.replace("_", " ").capitalize()
+
+
+class ErrorInfo(_Frozen):
+    code: str
+    message: str
+
+
+class AnalysisRecord(_Frozen):
+    """What an analyzer produced for a call: the analysis, or the error that stopped it."""
+
+    analyzer: str
+    model: str | None = None
+    heuristic: bool = False  # True: rules and lexicons, not a language model
+    analysis: CallAnalysis | None = None
+    error: ErrorInfo | None = None
+    usage: dict[str, int] = Field(default_factory=dict)  # tokens in/out, summed over attempts
+    attempts: int = 1
+
+
+class Answer(_Frozen):
+    question: str
+    answer: str
+    quotes: tuple[str, ...] = ()  # transcript lines the answer relies on
+    analyzer: str
+    model: str | None = None
+    usage: dict[str, int] = Field(default_factory=dict)
+
+
 def utc_now() -> str:
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
@@ -119,6 +219,18 @@ class CallResult(BaseModel):
     notes: tuple[str, ...] = ()
     options: dict[str, Any] = Field(default_factory=dict)
     generated_at: str = Field(default_factory=utc_now)
+    metrics: dict[str, Any] = Field(default_factory=dict)  # metric stage name → its JSON report
+    analysis: AnalysisRecord | None = None
+
+    @property
+    def conversation(self) -> ConversationMetrics | None:
+        data = self.metrics.get("conversation")
+        return ConversationMetrics.model_validate(data) if data else None
+
+    @property
+    def trackers(self) -> TrackerReport | None:
+        data = self.metrics.get("trackers")
+        return TrackerReport.model_validate(data) if data else None
 
     @property
     def speakers(self) -> list[str]:
@@ -149,8 +261,8 @@ class CallResult(BaseModel):
             "id": self.id,
             "transcript": self.transcript,
             "speaker_timing": self.speaker_timing,
-            "analysis": None,
-            "summary": None,
+            "analysis": self.analysis.analysis.as_text() if self.analysis and self.analysis.analysis else None,
+            "summary": self.analysis.analysis.summary if self.analysis and self.analysis.analysis else None,
             "generated_at": self.generated_at,
             "text": self.text,
             "speakers": len(self.speaker_timing),
@@ -163,6 +275,8 @@ class CallResult(BaseModel):
             "source": {"name": self.source, "sha256": self.sha256, "format": self.format,
                        "channels": self.channels, "sample_rate": self.sample_rate},
             "model": self.model,
+            "metrics": self.metrics,
+            "insights": self.analysis.model_dump() if self.analysis else None,
         }
 
 

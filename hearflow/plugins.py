@@ -22,6 +22,8 @@ REGISTRATION_HOOKS = {
     "register_separators": "separator",
     "register_asr_backends": "asr",
     "register_formatters": "formatter",
+    "register_metrics": "metric",
+    "register_analyzers": "analyzer",
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -21,6 +22,34 @@ class AnalyzeSettings(BaseModel):
     asr: str = "whisper"
     asr_options: dict[str, Any] = Field(default_factory=dict)
     max_bytes: int = Field(default=DEFAULT_MAX_BYTES, gt=0)
+    metrics: dict[str, dict[str, Any]] = Field(default_factory=dict)  # metric name → its options
+    analyzer: str = "auto"  # auto: an LLM analyzer whose key is configured, else offline; none: skip
+    analyzer_options: dict[str, Any] = Field(default_factory=dict)
+
+    @classmethod
+    def from_file(cls, path, **overrides) -> "AnalyzeSettings":
+        """Settings from a TOML file; keys given as overrides (e.g. CLI flags) win."""
+        import tomllib
+
+        from hearflow.errors import ConfigError
+
+        try:
+            data = tomllib.loads(Path(path).read_text())
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"cannot read config {path}: {exc}", code="invalid_config") from None
+        return cls.parse({**data, **overrides}, source=str(path))
+
+    @classmethod
+    def parse(cls, data: dict[str, Any], source: str = "settings") -> "AnalyzeSettings":
+        from pydantic import ValidationError
+
+        from hearflow.errors import ConfigError
+
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            raise ConfigError(f"{source}: {problems}", code="invalid_config") from None
 
 
 def digest(value: Any) -> str:

@@ -13,7 +13,7 @@ from hearflow.errors import ConfigError, StageUnavailableError
 if TYPE_CHECKING:
     import numpy as np
 
-    from hearflow.models import Audio, CallResult, Separation, Transcript
+    from hearflow.models import AnalysisRecord, Answer, Audio, CallResult, Separation, Transcript
 
 
 class StageOptions(BaseModel):
@@ -115,6 +115,33 @@ class Formatter(Stage):
         raise NotImplementedError
 
 
+class Metric(Stage):
+    """Measures something about an attributed call; the report lands in ``result.metrics[name]``."""
+
+    kind = "metric"
+
+    def measure(self, result: CallResult) -> BaseModel | dict[str, Any]:
+        raise NotImplementedError
+
+
+class Analyzer(Stage):
+    """Turns a transcript (and its metrics) into a :class:`~hearflow.models.CallAnalysis` and answers
+    questions about it. Raise :class:`~hearflow.errors.AnalysisError` when no valid answer came."""
+
+    kind = "analyzer"
+    heuristic: ClassVar[bool] = False
+
+    def configured(self) -> bool:
+        """Whether it can run as the default (a key or endpoint is set up)."""
+        return self.available()
+
+    def analyze(self, result: CallResult) -> AnalysisRecord:
+        raise NotImplementedError
+
+    def ask(self, result: CallResult, question: str) -> Answer:
+        raise NotImplementedError
+
+
 STAGE_KINDS: dict[str, type[Stage]] = {
-    base.kind: base for base in (Decoder, Separator, AsrBackend, Formatter)
+    base.kind: base for base in (Decoder, Separator, AsrBackend, Formatter, Metric, Analyzer)
 }

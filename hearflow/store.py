@@ -11,7 +11,7 @@ import sqlite_utils
 
 from hearflow.errors import ConfigError, NotFoundError
 from hearflow.migrations import migrations
-from hearflow.models import CallResult, utc_now
+from hearflow.models import Answer, CallResult, utc_now
 
 DB_ENV = "HEARFLOW_DB"
 HOME_ENV = "HEARFLOW_HOME"
@@ -49,7 +49,8 @@ class Store:
             "speaker_timing": json.dumps(result.speaker_timing), "transcript": result.transcript,
             "notes": json.dumps(list(result.notes)), "options": json.dumps(result.options),
             "result_json": result.model_dump_json(), "generated_at": result.generated_at,
-            "stored_at": utc_now(),
+            "stored_at": utc_now(), "metrics": json.dumps(result.metrics),
+            "summary": _summary(result), "analysis_error": _analysis_error(result),
         }
         segment_rows = [
             {"call_id": result.id, "idx": i, "start": s.start, "end": s.end, "speaker": s.speaker,
@@ -67,6 +68,21 @@ class Store:
             self.db["calls"].upsert(call_row, pk="id")
             self.db["segments"].insert_all(segment_rows)
             self.db["words"].insert_all(word_rows)
+            if result.analysis is not None:
+                self.db["analyses"].insert(_analysis_row(result))
+
+    def save_answer(self, call_id: str, answer: Answer) -> None:
+        self.db["answers"].insert({
+            "call_id": call_id, "question": answer.question, "answer": answer.answer,
+            "quotes": json.dumps(list(answer.quotes)), "analyzer": answer.analyzer, "model": answer.model,
+            "usage": json.dumps(answer.usage), "created_at": utc_now(),
+        })
+
+    def answers(self, call_id: str) -> list[dict]:
+        return list(self.db.query("select * from answers where call_id = ? order by id", [call_id]))
+
+    def analyses(self, call_id: str) -> list[dict]:
+        return list(self.db.query("select * from analyses where call_id = ? order by id", [call_id]))
 
     def find(self, call_id: str) -> CallResult | None:
         rows = list(self.db.query("select result_json from calls where id = ?", [call_id]))
@@ -96,3 +112,25 @@ class Store:
         except sqlite3.OperationalError as exc:
             raise ConfigError(f"search query {query!r} is not valid FTS5 syntax ({exc})", code="invalid_query",
                               hint='quote phrases: hearflow search \'"tracking link"\'') from None
+
+
+def _summary(result: CallResult) -> str | None:
+    record = result.analysis
+    return record.analysis.summary if record and record.analysis else None
+
+
+def _analysis_error(result: CallResult) -> str | None:
+    record = result.analysis
+    return f"{record.error.code}: {record.error.message}" if record and record.error else None
+
+
+def _analysis_row(result: CallResult) -> dict:
+    record = result.analysis
+    return {
+        "call_id": result.id, "analyzer": record.analyzer, "model": record.model,
+        "heuristic": int(record.heuristic),
+        "analysis": record.analysis.model_dump_json() if record.analysis else None,
+        "error_code": record.error.code if record.error else None,
+        "error_message": record.error.message if record.error else None,
+        "usage": json.dumps(record.usage), "attempts": record.attempts, "created_at": utc_now(),
+    }

@@ -17,7 +17,7 @@ from hearflow.engine import Engine
 from hearflow.models import Audio, CallResult, Separation, Transcript
 from hearflow.outputs import write_outputs
 from hearflow.plugins import get_plugin_manager
-from hearflow.settings import AnalyzeSettings
+from hearflow.settings import AnalyzeSettings, digest
 from hearflow.store import Store
 
 log = logging.getLogger("hearflow")
@@ -53,6 +53,17 @@ def separate_speakers(engine: Engine, audio: Audio) -> Separation:
 @task(name="transcribe", cache_key_fn=_stage_cache_key("transcribe"), persist_result=True)
 def transcribe_tracks(engine: Engine, separation: Separation, sha256: str) -> list[Transcript]:
     return engine.transcribe(separation)
+
+
+@task(name="measure")
+def measure_call(engine: Engine, result: CallResult) -> CallResult:
+    return engine.measure(result)
+
+
+@task(name="analyze", cache_key_fn=lambda context, p: p["engine"].stage_key("analyze", p["transcript_sha"]),
+      persist_result=True)
+def analyze_transcript(engine: Engine, result: CallResult, transcript_sha: str) -> CallResult:
+    return engine.analyze(result)
 
 
 @task(name="store")
@@ -104,11 +115,16 @@ def analyze_call(
             stored = store.find(call_id)
         finally:
             store.close()
+        if stored is not None and stored.options != engine.resolved_options():
+            stored = None  # other metrics or analyzer: redo those (the transcript comes from cache)
     if stored is None:
         audio = _retrying(decode_audio, engine.decoders_for(print_.format))(engine, print_, print_.sha256)
         separation = _retrying(separate_speakers, [type(engine.diarizer)])(engine, audio)
         transcripts = _retrying(transcribe_tracks, [type(engine.asr)])(engine, separation, print_.sha256)
-        result = engine.assemble(audio, separation, transcripts)
+        result = measure_call(engine, engine.assemble(audio, separation, transcripts))
+        # Keyed by what the analyzer reads, so an unchanged transcript is never sent twice.
+        transcript_sha = digest([result.metrics, [s.model_dump() for s in result.segments]])
+        result = analyze_transcript(engine, result, transcript_sha)
         store_result(result, db_path)
     else:
         result = stored
