@@ -1,0 +1,1 @@
+"""Language-model analyzers: Anthropic, and any OpenAI-compatible chat endpoint."""

@@ -1,0 +1,1 @@
+"""Call metrics: talk time, talk ratio, monologues, interactivity, patience and keyword trackers."""

@@ -1,0 +1,1 @@
+"""The offline analyzer: lexicon and metric based, deterministic, no language model."""

@@ -1,0 +1,1 @@
+"""HTML scorecards rendered with Jinja: the html formatter and the scorecard command."""
