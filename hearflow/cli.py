@@ -68,6 +68,10 @@ def _store(db):
     return Store(db)
 
 
+config_option = click.option(
+    "--config", type=click.Path(exists=True, dir_okay=False), envvar="HEARFLOW_CONFIG",
+    help="TOML settings file (mode, asr_options, metrics.trackers, analyzer, …); flags override it.")
+
 db_option = click.option("--db", type=click.Path(dir_okay=False), envvar="HEARFLOW_DB",
                          help="SQLite file for results. [default: ~/.hearflow/hearflow.db]")
 
@@ -80,9 +84,9 @@ def format_option():
 
 @cli.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--mode", type=click.Choice(["auto", "channel", "mono"]), default="auto", show_default=True,
+@click.option("--mode", type=click.Choice(["auto", "channel", "mono"]), default=None,
               help="auto: split true stereo by channel, otherwise the mono path. channel: one speaker per "
-                   "channel (falls back to mono, with a note, when the channels are identical).")
+                   "channel (falls back to mono, with a note, when the channels are identical). [default: auto]")
 @format_option()
 @click.option("-o", "--out-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
               show_default=True, help="Where --format files go, named after the recording.")
@@ -90,18 +94,22 @@ def format_option():
               help="Whisper model: a local CTranslate2 directory or a model name. [default: embedded tiny.en]")
 @click.option("--language", default=None, metavar="BCP-47",
               help="Spoken language, e.g. en-US or hi-IN. [default: auto-detect]")
-@click.option("--asr", default="whisper", show_default=True, help="ASR backend by name (see `hearflow plugins`).")
-@click.option("--diarizer", default="none", show_default=True,
-              help="Separator for mono calls by name (see `hearflow plugins`).")
-@click.option("--max-size", type=click.FloatRange(min=0.001), default=100, show_default=True,
-              metavar="MB", help="Refuse files larger than this.")
+@click.option("--asr", default=None, help="ASR backend by name (see `hearflow plugins`). [default: whisper]")
+@click.option("--diarizer", default=None,
+              help="Separator for mono calls by name (see `hearflow plugins`). [default: none]")
+@click.option("--max-size", type=click.FloatRange(min=0.001), default=None, metavar="MB",
+              help="Refuse files larger than this. [default: 100]")
+@click.option("--analyzer", default=None, metavar="NAME",
+              help="offline, anthropic, openai-compatible or none. [default: auto — an LLM analyzer whose "
+                   "key is set, else offline]")
+@config_option
 @click.option("--no-reuse", is_flag=True, help="Analyse again even when the store already has this call.")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON result instead of the transcript.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")
 @click.option("-v", "--verbose", is_flag=True, help="Show Prefect's flow and task logs.")
 @db_option
-def analyze(files, mode, formats, out_dir, model, language, asr, diarizer, max_size, no_reuse, as_json,
-            quiet, verbose, db):
+def analyze(files, mode, formats, out_dir, model, language, asr, diarizer, max_size, analyzer, config,
+            no_reuse, as_json, quiet, verbose, db):
     """Transcribe recordings with speakers, store them, and write the requested formats.
 
     FILES may be WAV, MP3, MP4, M4A, OGG, FLAC, WebM, AAC or AMR, stereo or mono. A file that
@@ -117,11 +125,12 @@ def analyze(files, mode, formats, out_dir, model, language, asr, diarizer, max_s
     from hearflow.engine import Engine
     from hearflow.prefect_env import quiet_prefect
     from hearflow.progress import set_reporter
-    from hearflow.settings import AnalyzeSettings
 
-    asr_options = {k: v for k, v in {"model": model, "language": language}.items() if v is not None}
-    settings = AnalyzeSettings(mode=mode, asr=asr, asr_options=asr_options, diarizer=diarizer,
-                               max_bytes=int(max_size * 1e6))
+    flags = {name: value for name, value in {
+        "mode": mode, "asr": asr, "diarizer": diarizer, "analyzer": analyzer,
+        "max_bytes": int(max_size * 1e6) if max_size else None,
+    }.items() if value is not None}  # flags left out keep the --config or default value
+    settings = _settings(config, flags, {"model": model, "language": language})
     Engine(settings).prepare(formats)  # a bad option fails now, not once per file
     set_reporter(None if quiet else _StderrProgress())
     failures = 0
@@ -146,6 +155,17 @@ def analyze(files, mode, formats, out_dir, model, language, asr, diarizer, max_s
         sys.exit(EXIT_FAILED)
 
 
+def _settings(config, flags: dict, asr_flags: dict):
+    """Settings from --config (TOML), with command-line flags on top."""
+    from hearflow.settings import AnalyzeSettings
+
+    base = AnalyzeSettings.from_file(config) if config else AnalyzeSettings()
+    data = base.model_dump()
+    data.update(flags)
+    data["asr_options"] = {**data["asr_options"], **{k: v for k, v in asr_flags.items() if v is not None}}
+    return AnalyzeSettings.parse(data, source=str(config or "options"))
+
+
 def _print_outcome(outcome, as_json: bool) -> None:
     result = outcome.result
     if as_json:
@@ -162,6 +182,15 @@ def _print_outcome(outcome, as_json: bool) -> None:
     total = sum(result.speaker_timing.values()) or 1.0
     for speaker, seconds in result.speaker_timing.items():
         click.echo(f"  {speaker}: {seconds:.1f} s ({100 * seconds / total:.0f}%)")
+    record = result.analysis
+    if record and record.analysis:
+        kind = "heuristic" if record.heuristic else record.model
+        click.echo(f"\nAnalysis ({record.analyzer}, {kind}):")
+        click.echo("  " + record.analysis.as_text().replace("\n", "\n  "))
+        click.echo(f"Summary: {record.analysis.summary}")
+    elif record and record.error:
+        click.echo(f"analysis failed, transcript kept: error[{record.error.code}]: {record.error.message}",
+                   err=True)
     for path in outcome.outputs:
         click.echo(f"wrote {path}", err=True)
 
@@ -200,6 +229,35 @@ def show(call_id, format_, db):
         click.echo(formatter.render(store.get(call_id)), nl=False)
     finally:
         store.close()
+
+
+@cli.command()
+@click.argument("call_id")
+@click.argument("question")
+@click.option("--analyzer", default=None, metavar="NAME", help="Which analyzer answers. [default: auto]")
+@config_option
+@db_option
+def ask(call_id, question, analyzer, config, db):
+    """Ask a question about a stored call; the answer is stored with it.
+
+    \b
+    Example:
+      hearflow ask e43f "Did the customer agree to the terms?"
+    """
+    from hearflow.engine import Engine
+
+    settings = _settings(config, {"analyzer": analyzer} if analyzer else {}, {})
+    store = _store(db)
+    try:
+        result = store.get(call_id)
+        answer = Engine(settings).ask(result, question)
+        store.save_answer(result.id, answer)
+    finally:
+        store.close()
+    click.echo(answer.answer)
+    for quote in answer.quotes:
+        click.echo(f"  > {quote}")
+    click.echo(f"({answer.analyzer}{', ' + answer.model if answer.model else ''})", err=True)
 
 
 @cli.command()
