@@ -27,6 +27,9 @@ class _Group(click.Group):
             ctx.exit(EXIT_FAILED)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
+        except BrokenPipeError:  # e.g. `hearflow calls | head`: the reader left, not an error
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(0)
         except Exception as exc:  # a bug: say so plainly; --debug shows where
             if os.environ.get("HEARFLOW_DEBUG"):
                 traceback.print_exc()
