@@ -10,13 +10,13 @@ from collections.abc import Sequence
 from hearflow.attribute import attribute, speaker_timing
 from hearflow.audiofile import Fingerprint, fingerprint
 from hearflow.errors import ConfigError, HearflowError
-from hearflow.models import (AnalysisRecord, Answer, Audio, CallResult, ErrorInfo, Segment, Separation,
-                             Track, Transcript)
+from hearflow.models import (AnalysisRecord, Answer, Audio, CallResult, DeliveryReport, ErrorInfo, Segment,
+                             Separation, Track, Transcript)
 from hearflow.plugins import Registry, build_registry
 from hearflow.progress import report
 from hearflow.separation import fake_stereo_reason
 from hearflow.settings import AnalyzeSettings, digest
-from hearflow.stages import Analyzer, AsrBackend, Decoder, Metric, Separator
+from hearflow.stages import Analyzer, AsrBackend, Decoder, Metric, Separator, Sink
 
 
 class Engine:
@@ -28,6 +28,7 @@ class Engine:
                                                self.settings.diarizer_options)
         self.metrics: list[Metric] = self._metrics()
         self.analyzer: Analyzer | None = self._analyzer()
+        self.sinks: list[Sink] = [self._stage("sink", name, options) for name, options in self.settings.sinks.items()]
 
     def _stage(self, kind: str, name: str, options: dict):
         stage_class = self.registry.get(kind, name)
@@ -191,6 +192,10 @@ class Engine:
             raise ConfigError("no analyzer is selected", code="unknown_stage",
                               hint="pass --analyzer offline, anthropic or openai-compatible")
         return self.analyzer.ask(result, question)
+
+    def deliver(self, result: CallResult) -> list[DeliveryReport]:
+        """Hand a stored call to every configured sink; failures are reported, not raised."""
+        return [report for sink in self.sinks for report in sink.deliver(result)]
 
     def run(self, path) -> CallResult:
         """The whole pipeline in this process, no orchestration, no store."""

@@ -45,6 +45,11 @@ def register_analyzers(register: Callable[[type], None]) -> None:
 
 
 @hookspec
+def register_sinks(register: Callable[[type], None]) -> None:
+    """Register :class:`hearflow.stages.Sink` subclasses (where finished calls are delivered)."""
+
+
+@hookspec
 def register_commands(cli: Any) -> None:
     """Add commands to the ``hearflow`` click group: ``@cli.command()``."""
 

@@ -56,3 +56,24 @@ def m002_metrics_analyses_answers(db):
     )
     db["analyses"].create_index(["call_id"])
     db["answers"].create_index(["call_id"])
+
+
+@migrations()
+def m003_deliveries_runs(db):
+    db["deliveries"].create(
+        {"id": int, "call_id": str, "sink": str, "target": str, "attempt": int, "at": str, "status": int,
+         "error": str, "seconds": float, "delivered": int},
+        pk="id",
+    )
+    db["deliveries"].create_index(["call_id"])
+    db["runs"].create(
+        {"id": str, "flow_run_id": str, "started_at": str, "finished_at": str, "sources": str,
+         "found": int, "processed": int, "skipped": int, "duplicates": int, "failed": int,
+         "audio_seconds": float, "wall_seconds": float, "summary": str},
+        pk="id",
+    )
+    db["failures"].create(
+        {"id": int, "run_id": str, "source": str, "sha256": str, "code": str, "message": str, "at": str},
+        pk="id",
+    )
+    db["failures"].create_index(["run_id"])

@@ -194,6 +194,23 @@ class Answer(_Frozen):
     usage: dict[str, int] = Field(default_factory=dict)
 
 
+class DeliveryAttempt(_Frozen):
+    attempt: int  # 1-based
+    at: str  # UTC time the attempt started
+    status: int | None  # HTTP status, None when no response came
+    error: str | None = None
+    seconds: float = 0.0
+
+
+class DeliveryReport(_Frozen):
+    """What one sink did with one call: every attempt, and whether it finally got through."""
+
+    sink: str
+    target: str  # e.g. the webhook URL
+    delivered: bool
+    attempts: tuple[DeliveryAttempt, ...]
+
+
 def utc_now() -> str:
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 

@@ -24,6 +24,7 @@ REGISTRATION_HOOKS = {
     "register_formatters": "formatter",
     "register_metrics": "metric",
     "register_analyzers": "analyzer",
+    "register_sinks": "sink",
 }
 
 

@@ -25,6 +25,7 @@ class AnalyzeSettings(BaseModel):
     metrics: dict[str, dict[str, Any]] = Field(default_factory=dict)  # metric name → its options
     analyzer: str = "auto"  # auto: an LLM analyzer whose key is configured, else offline; none: skip
     analyzer_options: dict[str, Any] = Field(default_factory=dict)
+    sinks: dict[str, dict[str, Any]] = Field(default_factory=dict)  # sink name → options; none by default
 
     @classmethod
     def from_file(cls, path, **overrides) -> "AnalyzeSettings":

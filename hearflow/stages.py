@@ -13,7 +13,8 @@ from hearflow.errors import ConfigError, StageUnavailableError
 if TYPE_CHECKING:
     import numpy as np
 
-    from hearflow.models import AnalysisRecord, Answer, Audio, CallResult, Separation, Transcript
+    from hearflow.models import (AnalysisRecord, Answer, Audio, CallResult, DeliveryReport, Separation,
+                                 Transcript)
 
 
 class StageOptions(BaseModel):
@@ -142,6 +143,18 @@ class Analyzer(Stage):
         raise NotImplementedError
 
 
+class Sink(Stage):
+    """Sends a stored call somewhere else (a webhook, a queue). Runs after the call is stored, so a
+    failed delivery never loses the call; every attempt is reported and logged."""
+
+    kind = "sink"
+    network = True
+
+    def deliver(self, result: CallResult) -> list[DeliveryReport]:
+        """Deliver, retrying as the sink sees fit; one report per target, never raise for a refusal."""
+        raise NotImplementedError
+
+
 STAGE_KINDS: dict[str, type[Stage]] = {
-    base.kind: base for base in (Decoder, Separator, AsrBackend, Formatter, Metric, Analyzer)
+    base.kind: base for base in (Decoder, Separator, AsrBackend, Formatter, Metric, Analyzer, Sink)
 }

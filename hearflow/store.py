@@ -11,7 +11,7 @@ import sqlite_utils
 
 from hearflow.errors import ConfigError, NotFoundError
 from hearflow.migrations import migrations
-from hearflow.models import Answer, CallResult, utc_now
+from hearflow.models import Answer, CallResult, DeliveryReport, utc_now
 
 DB_ENV = "HEARFLOW_DB"
 HOME_ENV = "HEARFLOW_HOME"
@@ -77,6 +77,17 @@ class Store:
             "quotes": json.dumps(list(answer.quotes)), "analyzer": answer.analyzer, "model": answer.model,
             "usage": json.dumps(answer.usage), "created_at": utc_now(),
         })
+
+    def save_deliveries(self, call_id: str, reports: list[DeliveryReport]) -> None:
+        """Log every delivery attempt, one row each."""
+        self.db["deliveries"].insert_all(
+            {"call_id": call_id, "sink": report.sink, "target": report.target, "attempt": attempt.attempt,
+             "at": attempt.at, "status": attempt.status, "error": attempt.error, "seconds": attempt.seconds,
+             "delivered": int(report.delivered and attempt is report.attempts[-1])}
+            for report in reports for attempt in report.attempts)
+
+    def deliveries(self, call_id: str) -> list[dict]:
+        return list(self.db.query("select * from deliveries where call_id = ? order by id", [call_id]))
 
     def answers(self, call_id: str) -> list[dict]:
         return list(self.db.query("select * from answers where call_id = ? order by id", [call_id]))

@@ -14,7 +14,7 @@ from prefect import flow, task
 
 from hearflow.audiofile import Fingerprint
 from hearflow.engine import Engine
-from hearflow.models import Audio, CallResult, Separation, Transcript
+from hearflow.models import Audio, CallResult, DeliveryReport, Separation, Transcript
 from hearflow.outputs import write_outputs
 from hearflow.plugins import get_plugin_manager
 from hearflow.settings import AnalyzeSettings, digest
@@ -80,6 +80,19 @@ def store_result(result: CallResult, db_path: str | None) -> None:
         store.close()
 
 
+@task(name="deliver")
+def deliver_result(engine: Engine, result: CallResult, db_path: str | None) -> list[DeliveryReport]:
+    """Sinks run after the call is stored; every attempt is logged, a refusal never fails the run."""
+    reports = engine.deliver(result)
+    if reports:
+        store = Store(db_path)
+        try:
+            store.save_deliveries(result.id, reports)
+        finally:
+            store.close()
+    return reports
+
+
 @task(name="write-formats")
 def write_formats(engine: Engine, result: CallResult, formats: list[str], out_dir: str) -> list[str]:
     return [str(p) for p in write_outputs(engine.registry, result, formats, Path(out_dir))]
@@ -126,6 +139,8 @@ def analyze_call(
         transcript_sha = digest([result.metrics, [s.model_dump() for s in result.segments]])
         result = analyze_transcript(engine, result, transcript_sha)
         store_result(result, db_path)
+        if engine.sinks:
+            deliver_result(engine, result, db_path)
     else:
         result = stored
     outputs = write_formats(engine, result, formats, out_dir) if formats else []
