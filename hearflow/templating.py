@@ -23,7 +23,7 @@ def environment(user_dir: str | None = None) -> jinja2.Environment:
     dirs = ([Path(user_dir).expanduser()] if user_dir else []) + shipped_template_dirs()
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(d) for d in dirs]),
-        autoescape=jinja2.select_autoescape(["html", "htm", "xml"]),
+        autoescape=jinja2.select_autoescape(["html", "htm", "xml", "html.j2", "xml.j2"]),
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
     )

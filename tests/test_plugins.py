@@ -19,7 +19,7 @@ def test_builtin_stages_come_from_entry_points():
     assert registry.names("decoder") == ["ffmpeg", "soundfile"]
     assert registry.names("separator") == ["channel", "none"]
     assert registry.names("asr") == ["whisper"]
-    assert registry.names("formatter") == ["json", "rttm", "srt", "txt", "vtt"]
+    assert registry.names("formatter") == ["html", "json", "rttm", "srt", "txt", "vtt"]
     plugins = {reg.stage.name: reg.plugin for _, reg in registry.registrations()}
     assert plugins["whisper"] == "whisper" and plugins["srt"] == "formats"
 
