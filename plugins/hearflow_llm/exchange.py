@@ -1,0 +1,129 @@
+"""One structured exchange with a language model: ask, validate the answer, re-ask when it is invalid.
+
+Vendors differ only in how a request goes out and how a rejected answer is fed back; both sit
+behind :class:`Conversation`, so the validation and re-ask rules live here once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any, Generic, Protocol, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from hearflow.errors import AnalysisError
+from hearflow_llm.prompt import correction
+
+T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
+
+MAX_PROBLEMS = 6  # validation errors quoted back to the model: enough to fix, short enough to read
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One answer as it came back, before validation."""
+
+    payload: Any  # tool input (a dict) or JSON text; None when the model gave neither
+    model: str | None
+    usage: dict[str, int]
+    turn: Any = None  # what the vendor needs to feed this answer back on rejection
+    missing: str = "the model gave no structured answer"  # why payload is None
+
+
+class Conversation(Protocol):
+    def send(self) -> Reply:
+        """Send the conversation so far; raise AnalysisError when the endpoint fails."""
+
+    def reject(self, reply: Reply, correction: str) -> None:
+        """Add the rejected answer and the correction, so the next send can do better."""
+
+
+@dataclass(frozen=True)
+class Outcome(Generic[T]):
+    value: T
+    model: str | None
+    usage: dict[str, int] = field(default_factory=dict)  # summed over attempts
+    attempts: int = 1
+
+
+def ask_until_valid(conversation: Conversation, parse: Callable[[Any], T], *, invalid_retries: int,
+                    what: str) -> Outcome[T]:
+    """Send, then parse the reply; an invalid reply is rejected and asked again, at most
+    ``invalid_retries`` times, before AnalysisError ``analysis_invalid``."""
+    usage: Counter[str] = Counter()
+    attempts = invalid_retries + 1
+    for attempt in range(1, attempts + 1):
+        reply = conversation.send()
+        usage.update(reply.usage)
+        try:
+            if reply.payload is None:
+                raise ValueError(reply.missing)
+            value = parse(reply.payload)
+        except ValueError as exc:  # pydantic's ValidationError and JSONDecodeError are ValueErrors
+            problem = describe_problem(exc)
+            if attempt == attempts:
+                raise AnalysisError(f"no valid {what} after {attempts} attempt(s); last problem: {problem}",
+                                    code="analysis_invalid",
+                                    hint="try another model, or raise invalid_retries") from exc
+            conversation.reject(reply, correction(problem))
+        else:
+            return Outcome(value=value, model=reply.model, usage=dict(usage), attempts=attempt)
+    raise AssertionError("unreachable: the loop returns or raises")
+
+
+def parse_as(model: type[M]) -> Callable[[Any], M]:
+    """A parser of a tool input or JSON text into ``model``; raises ValueError when it does not fit."""
+
+    def parse(payload: Any) -> M:
+        return model.model_validate(json.loads(_unfenced(payload)) if isinstance(payload, str) else payload)
+
+    return parse
+
+
+def _unfenced(text: str) -> str:
+    """Servers that ignore the response format often wrap JSON in a Markdown code fence."""
+    text = text.strip()
+    if text.startswith("```"):
+        text = text.split("\n", 1)[-1] if "\n" in text else ""
+        text = text.rsplit("```", 1)[0]
+    return text
+
+
+def describe_problem(exc: ValueError) -> str:
+    if isinstance(exc, ValidationError):
+        errors = exc.errors()
+        listed = "; ".join(f"{'.'.join(map(str, error['loc'])) or 'answer'}: {error['msg']}"
+                           for error in errors[:MAX_PROBLEMS])
+        more = f" (and {len(errors) - MAX_PROBLEMS} more)" if len(errors) > MAX_PROBLEMS else ""
+        return listed + more
+    if isinstance(exc, json.JSONDecodeError):
+        return f"not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
+    return str(exc)
+
+
+RETRIED_STATUSES = (408, 409, 429)  # with 5xx, what the SDKs retry: still failing means "try later"
+
+
+def transport_failure(sdk: ModuleType, exc: Exception, endpoint: str) -> AnalysisError:
+    """An SDK error (the SDK has already retried what it retries) as a coded AnalysisError.
+
+    Both SDKs name their errors alike, so ``sdk`` is the ``anthropic`` or ``openai`` module."""
+    if isinstance(exc, sdk.APITimeoutError):
+        return AnalysisError(f"{endpoint} did not answer in time", code="analysis_unavailable",
+                             hint="try again later, or raise the timeout option")
+    if isinstance(exc, sdk.APIConnectionError):
+        return AnalysisError(f"cannot reach {endpoint}: {exc}", code="analysis_unavailable",
+                             hint="check base_url and the network")
+    if isinstance(exc, sdk.APIStatusError):
+        status = exc.status_code
+        detail = f"{endpoint} answered HTTP {status}: {exc.message}"
+        if status in RETRIED_STATUSES or status >= 500:
+            return AnalysisError(detail, code="analysis_unavailable",
+                                 hint="try again later, or raise the max_retries option")
+        return AnalysisError(detail, code="analysis_rejected", hint="check api_key, model and base_url")
+    return AnalysisError(f"{endpoint} failed: {exc}", code="analysis_unavailable")
