@@ -86,7 +86,7 @@ def format_option():
 
 
 @cli.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("files", nargs=-1, required=True)
 @click.option("--mode", type=click.Choice(["auto", "channel", "mono"]), default=None,
               help="auto: split true stereo by channel, otherwise the mono path. channel: one speaker per "
                    "channel (falls back to mono, with a note, when the channels are identical). [default: auto]")
@@ -115,7 +115,8 @@ def analyze(files, mode, formats, out_dir, model, language, asr, diarizer, max_s
             no_reuse, as_json, quiet, verbose, db):
     """Transcribe recordings with speakers, store them, and write the requested formats.
 
-    FILES may be WAV, MP3, MP4, M4A, OGG, FLAC, WebM, AAC or AMR, stereo or mono. A file that
+    FILES may be WAV, MP3, MP4, M4A, OGG, FLAC, WebM, AAC or AMR, stereo or mono, or https URLs
+    (fetched to a temporary file, deleted after analysis, never stored). A file that
     fails is reported with a coded error and the rest still run; the exit code is 1 if any failed.
 
     \b
@@ -125,6 +126,7 @@ def analyze(files, mode, formats, out_dir, model, language, asr, diarizer, max_s
       hearflow analyze *.wav --language en-US --json > results.jsonl
     """
     from hearflow.audiofile import inspect
+    from hearflow.fetch import is_url
     from hearflow.engine import Engine
     from hearflow.prefect_env import quiet_prefect
     from hearflow.progress import set_reporter
@@ -141,7 +143,8 @@ def analyze(files, mode, formats, out_dir, model, language, asr, diarizer, max_s
         if len(files) > 1 and not quiet:
             click.echo(f"[{index + 1}/{len(files)}] {path}", err=True)
         try:
-            inspect(path, max_bytes=settings.max_bytes)  # instant errors before Prefect starts
+            if not is_url(str(path)):
+                inspect(path, max_bytes=settings.max_bytes)  # instant errors before Prefect starts
             quiet_prefect(verbose)
             from hearflow_flows import analyze_call
 
@@ -199,14 +202,25 @@ def _print_outcome(outcome, as_json: bool) -> None:
 
 
 class _StderrProgress:
-    """One updating line on a terminal; one line per stage change elsewhere (logs stay readable)."""
+    """One updating line on a terminal; one line per stage change elsewhere (logs stay readable).
+    With ``only``, other stages are not shown (an archive shows files, not each call's stages)."""
 
-    def __init__(self):
+    def __init__(self, only: str | None = None):
         self.tty = sys.stderr.isatty()
         self.last = None
+        self.only = only
 
     def __call__(self, stage, fraction=None, detail=""):
-        if self.tty:
+        if self.only and stage != self.only:
+            return
+        if self.only and fraction is not None:
+            filled = int(fraction * 24)
+            line = f"[{'#' * filled}{'.' * (24 - filled)}] {fraction:4.0%} {detail}"
+            sys.stderr.write(f"\r\033[K{line}" if self.tty else f"{line}\n")
+            if self.tty and fraction == 1.0:
+                sys.stderr.write("\n")
+            sys.stderr.flush()
+        elif self.tty:
             percent = f" {fraction:4.0%}" if fraction is not None else ""
             sys.stderr.write(f"\r\033[K{stage}{percent} {detail}")
             if fraction == 1.0:
@@ -215,6 +229,74 @@ class _StderrProgress:
         elif (stage, detail) != self.last and fraction in (None, 0.0, 1.0):
             sys.stderr.write(f"{stage}: {detail}\n")
         self.last = (stage, detail)
+
+
+@cli.command()
+@click.argument("sources", nargs=-1, required=True)
+@click.option("--pattern", default="**/*", show_default=True,
+              help="Glob for directories; the default takes files with an audio extension.")
+@click.option("-w", "--workers", default=2, show_default=True, type=click.IntRange(min=1),
+              help="Calls processed at once on this machine.")
+@click.option("--dask", "dask_address", default=None, metavar="ADDRESS",
+              help="Run the calls on a Dask cluster (tcp://host:8786) instead of local threads.")
+@format_option()
+@click.option("-o", "--out-dir", type=click.Path(file_okay=False), default=None,
+              help="Where --format files go. [default: .]")
+@click.option("--analyzer", default=None, metavar="NAME", help="As for analyze. [default: auto]")
+@config_option
+@click.option("--no-reuse", is_flag=True, help="Redo calls the store already has.")
+@click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
+@click.option("-v", "--verbose", is_flag=True, help="Show Prefect's flow and task logs.")
+@db_option
+def archive(sources, pattern, workers, dask_address, formats, out_dir, analyzer, config, no_reuse, as_json,
+            quiet, verbose, db):
+    """Analyse every recording in directories, .txt lists or https URLs, and store them all.
+
+    Calls already stored are skipped, the same bytes twice are processed once, and a bad file is
+    recorded with its coded error while the rest go on. Safe to interrupt: run it again and it
+    finishes the rest. Exit code 1 if any file failed.
+
+    \b
+    Examples:
+      hearflow archive /calls
+      hearflow archive /calls --pattern '2026-11-*/*.wav' -w 4 -f html -o cards/
+      hearflow archive calls.txt --json > run.json
+    """
+    from hearflow.prefect_env import quiet_prefect
+    from hearflow.progress import set_reporter
+
+    settings = _settings(config, {"analyzer": analyzer} if analyzer else {}, {})
+    quiet_prefect(verbose)
+    from hearflow_flows import process_archive
+
+    set_reporter(None if quiet or as_json else _StderrProgress(only="archive"))
+    try:
+        summary = process_archive(list(sources), pattern=pattern, settings=settings, db_path=db, workers=workers,
+                                  dask_address=dask_address, formats=list(formats), out_dir=out_dir,
+                                  reuse=not no_reuse)
+    finally:
+        set_reporter(None)
+    if as_json:
+        click.echo(summary.model_dump_json(indent=2))
+    else:
+        _print_summary(summary)
+    if summary.failed:
+        sys.exit(EXIT_FAILED)
+
+
+def _print_summary(summary) -> None:
+    click.echo(f"archive run {summary.run_id}")
+    for label, value in (("found", summary.found), ("processed", summary.processed),
+                         ("skipped (stored)", summary.skipped), ("duplicates", summary.duplicates),
+                         ("failed", summary.failed),
+                         ("audio", f"{summary.audio_seconds / 60:.1f} min"),
+                         ("wall time", f"{summary.wall_seconds:.1f} s"),
+                         ("throughput", f"{summary.calls_per_minute:.2f} calls/min, "
+                                        f"{summary.audio_hours_per_hour:.2f} audio h/h")):
+        click.echo(f"  {label:<17} {value}")
+    for failure in summary.failures:
+        click.echo(f"  failed: {failure['source']}: error[{failure['code']}]: {failure['message']}")
 
 
 @cli.command()

@@ -11,7 +11,7 @@ import sqlite_utils
 
 from hearflow.errors import ConfigError, NotFoundError
 from hearflow.migrations import migrations
-from hearflow.models import Answer, CallResult, DeliveryReport, utc_now
+from hearflow.models import Answer, CallResult, DeliveryReport, ErrorInfo, utc_now
 
 DB_ENV = "HEARFLOW_DB"
 HOME_ENV = "HEARFLOW_HOME"
@@ -98,6 +98,25 @@ class Store:
     def find(self, call_id: str) -> CallResult | None:
         rows = list(self.db.query("select result_json from calls where id = ?", [call_id]))
         return CallResult.model_validate_json(rows[0]["result_json"]) if rows else None
+
+    def find_current(self, call_id: str, options: dict) -> CallResult | None:
+        """The stored call, if it was made with these options and its analysis did not fail
+        (a failed analysis is worth another try)."""
+        stored = self.find(call_id)
+        if stored is None or stored.options != options:
+            return None
+        return None if stored.analysis is not None and stored.analysis.error is not None else stored
+
+    def save_failure(self, run_id: str, source: str, sha256: str | None, error: ErrorInfo) -> None:
+        self.db["failures"].insert({"run_id": run_id, "source": source, "sha256": sha256, "code": error.code,
+                                    "message": error.message, "at": utc_now()})
+
+    def save_run(self, run_id: str, summary: dict, flow_run_id: str | None) -> None:
+        counts = {k: summary[k] for k in ("found", "processed", "skipped", "duplicates", "failed",
+                                          "audio_seconds", "wall_seconds")}
+        self.db["runs"].upsert({"id": run_id, "flow_run_id": flow_run_id, "started_at": summary["started_at"],
+                                "finished_at": utc_now(), "sources": json.dumps(summary["sources"]),
+                                "summary": json.dumps(summary), **counts}, pk="id")
 
     def get(self, call_id: str) -> CallResult:
         """A call by id or unique id prefix."""

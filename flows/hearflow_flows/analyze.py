@@ -14,6 +14,7 @@ from prefect import flow, task
 
 from hearflow.audiofile import Fingerprint
 from hearflow.engine import Engine
+from hearflow.fetch import local_copy
 from hearflow.models import Audio, CallResult, DeliveryReport, Separation, Transcript
 from hearflow.outputs import write_outputs
 from hearflow.plugins import get_plugin_manager
@@ -60,10 +61,21 @@ def measure_call(engine: Engine, result: CallResult) -> CallResult:
     return engine.measure(result)
 
 
+class _AnalysisFailed(Exception):
+    """Carries a call whose analysis failed out of the task, so the failure is never cached."""
+
+    def __init__(self, result: CallResult):
+        super().__init__(result.analysis.error.message)
+        self.result = result
+
+
 @task(name="analyze", cache_key_fn=lambda context, p: p["engine"].stage_key("analyze", p["transcript_sha"]),
       persist_result=True)
 def analyze_transcript(engine: Engine, result: CallResult, transcript_sha: str) -> CallResult:
-    return engine.analyze(result)
+    analyzed = engine.analyze(result)
+    if analyzed.analysis is not None and analyzed.analysis.error is not None:
+        raise _AnalysisFailed(analyzed)  # retried if the analyzer is networked, then stored as an error
+    return analyzed
 
 
 @task(name="store")
@@ -105,6 +117,32 @@ class AnalyzeOutcome:
     outputs: list[str] = field(default_factory=list)
 
 
+def compute_call(engine: Engine, print_: Fingerprint, source: str) -> CallResult:
+    """Every stage from decoding to analysis, as cached tasks. Writes nothing: callers store."""
+    audio = _retrying(decode_audio, engine.decoders_for(print_.format))(engine, print_, print_.sha256)
+    separation = _retrying(separate_speakers, [type(engine.diarizer)])(engine, audio)
+    transcripts = _retrying(transcribe_tracks, [type(engine.asr)])(engine, separation, print_.sha256)
+    result = engine.assemble(audio, separation, transcripts).model_copy(update={"source": source})
+    result = measure_call(engine, result)
+    # Keyed by what the analyzer reads, so an unchanged transcript is never sent twice.
+    transcript_sha = digest([result.metrics, [s.model_dump() for s in result.segments]])
+    analyzers = [type(engine.analyzer)] if engine.analyzer else []
+    try:
+        return _retrying(analyze_transcript, analyzers)(engine, result, transcript_sha)
+    except _AnalysisFailed as failed:
+        return failed.result
+
+
+def stored_call(engine: Engine, sha256: str, db_path: str | None) -> CallResult | None:
+    """The stored call for these bytes, if it was made with the same options."""
+    store = Store(db_path)
+    try:
+        # Other metrics or analyzer: redo those (the transcript comes from the stage cache).
+        return store.find_current(engine.call_id(sha256), engine.resolved_options())
+    finally:
+        store.close()
+
+
 @flow(name="analyze-call", flow_run_name="analyze {source}")
 def analyze_call(
     source: str,
@@ -114,34 +152,19 @@ def analyze_call(
     out_dir: str = ".",
     reuse: bool = True,
 ) -> AnalyzeOutcome:
-    """Analyse one recording and store it. With ``reuse``, identical bytes analysed with identical
-    options return the stored call instead of a duplicate."""
+    """Analyse one recording (a path or an https URL) and store it. With ``reuse``, identical
+    bytes analysed with identical options return the stored call instead of a duplicate."""
     engine = Engine(settings or AnalyzeSettings())
     formats = list(formats or [])
     engine.prepare(formats)
-    print_ = engine.fingerprint(source)
-    call_id = engine.call_id(print_.sha256)
-    stored = None
-    if reuse:
-        store = Store(db_path)
-        try:
-            stored = store.find(call_id)
-        finally:
-            store.close()
-        if stored is not None and stored.options != engine.resolved_options():
-            stored = None  # other metrics or analyzer: redo those (the transcript comes from cache)
-    if stored is None:
-        audio = _retrying(decode_audio, engine.decoders_for(print_.format))(engine, print_, print_.sha256)
-        separation = _retrying(separate_speakers, [type(engine.diarizer)])(engine, audio)
-        transcripts = _retrying(transcribe_tracks, [type(engine.asr)])(engine, separation, print_.sha256)
-        result = measure_call(engine, engine.assemble(audio, separation, transcripts))
-        # Keyed by what the analyzer reads, so an unchanged transcript is never sent twice.
-        transcript_sha = digest([result.metrics, [s.model_dump() for s in result.segments]])
-        result = analyze_transcript(engine, result, transcript_sha)
-        store_result(result, db_path)
-        if engine.sinks:
-            deliver_result(engine, result, db_path)
-    else:
-        result = stored
+    with local_copy(source, max_bytes=engine.settings.max_bytes) as path:
+        print_ = engine.fingerprint(path)
+        stored = stored_call(engine, print_.sha256, db_path) if reuse else None
+        if stored is None:
+            result = compute_call(engine, print_, source)
+            store_result(result, db_path)
+            if engine.sinks:
+                deliver_result(engine, result, db_path)
+    result = stored or result
     outputs = write_formats(engine, result, formats, out_dir) if formats else []
     return AnalyzeOutcome(result=result, reused=stored is not None, outputs=outputs)
