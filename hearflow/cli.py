@@ -79,6 +79,23 @@ db_option = click.option("--db", type=click.Path(dir_okay=False), envvar="HEARFL
                          help="SQLite file for results. [default: ~/.hearflow/hearflow.db]")
 
 
+def run_options(command):
+    """Options every command that runs the pipeline shares."""
+    for option in reversed([
+        click.option("--analyzer", default=None, metavar="NAME",
+                     help="offline, anthropic, openai-compatible or none. [default: auto — an LLM analyzer "
+                          "whose key is set, else offline]"),
+        config_option,
+        click.option("--no-reuse", is_flag=True, help="Analyse again even when the store already has the call."),
+        click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts instead of text."),
+        click.option("-q", "--quiet", is_flag=True, help="No progress on stderr."),
+        click.option("-v", "--verbose", is_flag=True, help="Show Prefect's flow and task logs."),
+        db_option,
+    ]):
+        command = option(command)
+    return command
+
+
 def format_option():
     # Names are checked against the registry, so plugin formats work too.
     return click.option("-f", "--format", "formats", multiple=True, metavar="NAME",
@@ -102,15 +119,7 @@ def format_option():
               help="Separator for mono calls by name (see `hearflow plugins`). [default: none]")
 @click.option("--max-size", type=click.FloatRange(min=0.001), default=None, metavar="MB",
               help="Refuse files larger than this. [default: 100]")
-@click.option("--analyzer", default=None, metavar="NAME",
-              help="offline, anthropic, openai-compatible or none. [default: auto — an LLM analyzer whose "
-                   "key is set, else offline]")
-@config_option
-@click.option("--no-reuse", is_flag=True, help="Analyse again even when the store already has this call.")
-@click.option("--json", "as_json", is_flag=True, help="Print the JSON result instead of the transcript.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")
-@click.option("-v", "--verbose", is_flag=True, help="Show Prefect's flow and task logs.")
-@db_option
+@run_options
 def analyze(files, mode, formats, out_dir, model, language, asr, diarizer, max_size, analyzer, config,
             no_reuse, as_json, quiet, verbose, db):
     """Transcribe recordings with speakers, store them, and write the requested formats.
@@ -242,13 +251,7 @@ class _StderrProgress:
 @format_option()
 @click.option("-o", "--out-dir", type=click.Path(file_okay=False), default=None,
               help="Where --format files go. [default: .]")
-@click.option("--analyzer", default=None, metavar="NAME", help="As for analyze. [default: auto]")
-@config_option
-@click.option("--no-reuse", is_flag=True, help="Redo calls the store already has.")
-@click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bar.")
-@click.option("-v", "--verbose", is_flag=True, help="Show Prefect's flow and task logs.")
-@db_option
+@run_options
 def archive(sources, pattern, workers, dask_address, formats, out_dir, analyzer, config, no_reuse, as_json,
             quiet, verbose, db):
     """Analyse every recording in directories, .txt lists or https URLs, and store them all.

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import ssl
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import trustme
+
+from local_http import local_server
 
 
 @pytest.fixture(scope="module")
@@ -23,30 +23,17 @@ def https_server(tmp_path_factory, stereo_wav):
     failures = {"/flaky.wav": 2}
     hits = []
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):
-            hits.append(self.path)
-            if failures.get(self.path, 0) > 0:
-                failures[self.path] -= 1
-                self.send_response(503)
-                self.end_headers()
-                return
-            self.send_response(200)
-            self.send_header("Content-Type", "audio/wav")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    def respond(method, path, _):
+        hits.append(path)
+        if failures.get(path, 0) > 0:
+            failures[path] -= 1
+            return 503, "text/plain", b"busy"
+        return 200, "audio/wav", body
 
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     cert.configure_cert(context)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"https://127.0.0.1:{server.server_port}", ca_file, hits
-    server.shutdown()
+    with local_server(respond, tls=context) as base:
+        yield base, ca_file, hits
 
 
 def test_https_url_is_analysed_and_the_download_deleted(cli, tmp_path, https_server):

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import json
 import textwrap
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from hearflow.settings import AnalyzeSettings
 from hearflow_flows import analyze_call
+from local_http import local_server
 
 PLUGIN = textwrap.dedent('''
     import json, urllib.request
@@ -44,29 +43,14 @@ PLUGIN = textwrap.dedent('''
 def flaky_server():
     hits = []
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self):
-            self.rfile.read(int(self.headers["Content-Length"]))
-            hits.append(self.path)
-            if len(hits) == 1:
-                self.send_response(503)
-                self.end_headers()
-                return
-            body = json.dumps({"text": "hello", "start": 1.0, "end": 1.4}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    def respond(method, path, body):
+        hits.append(path)
+        if len(hits) == 1:
+            return 503, "text/plain", b"busy"
+        return 200, "application/json", json.dumps({"text": "hello", "start": 1.0, "end": 1.4}).encode()
 
-        def log_message(self, *args):
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/transcribe", hits
-    server.shutdown()
+    with local_server(respond) as base:
+        yield f"{base}/transcribe", hits
 
 
 def test_network_stage_is_retried(tmp_path, monkeypatch, flaky_server, stereo_wav):

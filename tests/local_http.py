@@ -1,0 +1,41 @@
+"""A real HTTP(S) server on 127.0.0.1 for tests, answering from a function of the request."""
+
+from __future__ import annotations
+
+import ssl
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+# respond(method, path, body) -> (status, content type, body)
+Responder = Callable[[str, str, bytes], tuple[int, str, bytes]]
+
+
+@contextmanager
+def local_server(respond: Responder, tls: ssl.SSLContext | None = None) -> Iterator[str]:
+    """Yields the base URL; every request is recorded by ``respond`` as it sees fit."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def _answer(self):
+            length = int(self.headers.get("Content-Length") or 0)
+            status, content_type, body = respond(self.command, self.path, self.rfile.read(length))
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        do_GET = do_POST = _answer
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"{'https' if tls else 'http'}://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
