@@ -252,3 +252,32 @@ def test_missing_key_is_a_config_error(vendor, call):
     with pytest.raises(ConfigError) as caught:
         analyzer.analyze(call)
     assert caught.value.code == "analyzer_not_configured" and "API key" in caught.value.message
+
+
+# -- through the command line -----------------------------------------------------------------
+
+def test_ask_command_stores_the_answer(vendor, server, call, cli, tmp_path):
+    """`hearflow ask` with each vendor's analyzer, configured from the environment as a user would."""
+    from hearflow.store import Store
+
+    db = tmp_path / "h.db"
+    store = Store(db)
+    store.save(call)
+    store.close()
+    server.script(vendor.answer("answer_question", {"answer": "On Friday.", "quotes": [LINE_WITH_FRIDAY]}))
+    environment = {
+        "anthropic": {"ANTHROPIC_API_KEY": API_KEY, "ANTHROPIC_BASE_URL": server.url + vendor.api_root,
+                      "HEARFLOW_ANTHROPIC_MODEL": CONFIGURED_MODEL},
+        "openai-compatible": {"HEARFLOW_OPENAI_API_KEY": API_KEY,
+                              "HEARFLOW_OPENAI_BASE_URL": server.url + vendor.api_root,
+                              "HEARFLOW_OPENAI_MODEL": CONFIGURED_MODEL},
+    }[vendor.name]
+    done = cli("ask", call.id[:8], "When will the laptop arrive?", "--analyzer", vendor.name, "--db", db,
+               env=environment)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("On Friday.") and LINE_WITH_FRIDAY in done.stdout
+    store = Store(db)
+    (row,) = store.answers(call.id)
+    store.close()
+    assert (row["analyzer"], row["answer"]) == (vendor.name, "On Friday.")
+    assert json.loads(row["usage"]) == {"input_tokens": 120, "output_tokens": 40}
