@@ -208,6 +208,11 @@ def _print_outcome(outcome, as_json: bool) -> None:
                    err=True)
     for path in outcome.outputs:
         click.echo(f"wrote {path}", err=True)
+    for report in outcome.deliveries:
+        last = report.attempts[-1] if report.attempts else None
+        detail = (last.error or f"HTTP {last.status}") if last else "no attempt"
+        state = "delivered" if report.delivered else f"NOT delivered ({detail}; see the deliveries table)"
+        click.echo(f"{report.sink}: {state} to {report.target} after {len(report.attempts)} attempt(s)", err=True)
 
 
 class _StderrProgress:

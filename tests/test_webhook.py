@@ -350,6 +350,7 @@ def test_analyze_delivers_through_the_flow(cli, tmp_path, stereo_wav, documented
     payload = json.loads(delivered.body)
     assert payload["transcript"].startswith("SPEAKER_1:")
     assert payload["transcript"] in done.stdout
+    assert f"webhook: delivered to {hook.url} after 2 attempt(s)" in done.stderr
 
     rows = deliveries(db, payload["id"])
     assert [(r["attempt"], r["status"], r["delivered"], r["target"]) for r in rows] == [

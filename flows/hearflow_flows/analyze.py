@@ -115,6 +115,7 @@ class AnalyzeOutcome:
     result: CallResult
     reused: bool
     outputs: list[str] = field(default_factory=list)
+    deliveries: list[DeliveryReport] = field(default_factory=list)
 
 
 def compute_call(engine: Engine, print_: Fingerprint, source: str) -> CallResult:
@@ -160,11 +161,12 @@ def analyze_call(
     with local_copy(source, max_bytes=engine.settings.max_bytes) as path:
         print_ = engine.fingerprint(path)
         stored = stored_call(engine, print_.sha256, db_path) if reuse else None
+        deliveries = []
         if stored is None:
             result = compute_call(engine, print_, source)
             store_result(result, db_path)
             if engine.sinks:
-                deliver_result(engine, result, db_path)
+                deliveries = deliver_result(engine, result, db_path)
     result = stored or result
     outputs = write_formats(engine, result, formats, out_dir) if formats else []
-    return AnalyzeOutcome(result=result, reused=stored is not None, outputs=outputs)
+    return AnalyzeOutcome(result=result, reused=stored is not None, outputs=outputs, deliveries=deliveries)
