@@ -56,3 +56,15 @@ def test_changed_options_miss_the_cache(tmp_path, stereo_wav):
     states = _task_states(state.state_details.flow_run_id)
     assert states["transcribe"] == "Completed"  # beam 3 was never run before
     assert states["decode"] in ("Cached", "Completed")  # decoding does not depend on ASR options
+
+
+def test_cached_stages_never_leak_another_files_name(tmp_path, stereo_wav):
+    """Stage caches are keyed by content; what a call is called must still come from this run."""
+    import shutil
+
+    first = analyze_call(str(stereo_wav), db_path=str(tmp_path / "a.db"))
+    renamed = tmp_path / "renamed-copy.wav"
+    shutil.copy(stereo_wav, renamed)
+    second = analyze_call(str(renamed), db_path=str(tmp_path / "b.db"))
+    assert second.result.source == str(renamed) and first.result.source == str(stereo_wav)
+    assert second.result.analysis == first.result.analysis  # the analysis itself may come from cache

@@ -15,7 +15,7 @@ from prefect import flow, task
 from hearflow.audiofile import Fingerprint
 from hearflow.engine import Engine
 from hearflow.fetch import local_copy
-from hearflow.models import Audio, CallResult, DeliveryReport, Separation, Transcript
+from hearflow.models import AnalysisRecord, Audio, CallResult, DeliveryReport, Separation, Transcript
 from hearflow.outputs import write_outputs
 from hearflow.plugins import get_plugin_manager
 from hearflow.settings import AnalyzeSettings, digest
@@ -62,20 +62,22 @@ def measure_call(engine: Engine, result: CallResult) -> CallResult:
 
 
 class _AnalysisFailed(Exception):
-    """Carries a call whose analysis failed out of the task, so the failure is never cached."""
+    """Carries a failed analysis out of the task, so the failure is never cached."""
 
-    def __init__(self, result: CallResult):
-        super().__init__(result.analysis.error.message)
-        self.result = result
+    def __init__(self, record: AnalysisRecord):
+        super().__init__(record.error.message)
+        self.record = record
 
 
 @task(name="analyze", cache_key_fn=lambda context, p: p["engine"].stage_key("analyze", p["transcript_sha"]),
       persist_result=True)
-def analyze_transcript(engine: Engine, result: CallResult, transcript_sha: str) -> CallResult:
-    analyzed = engine.analyze(result)
-    if analyzed.analysis is not None and analyzed.analysis.error is not None:
-        raise _AnalysisFailed(analyzed)  # retried if the analyzer is networked, then stored as an error
-    return analyzed
+def analyze_transcript(engine: Engine, result: CallResult, transcript_sha: str) -> AnalysisRecord | None:
+    """Only the analysis is returned (and cached): it depends on the transcript, not on the file's
+    name or the call's id, which the cache key leaves out."""
+    record = engine.analyze(result).analysis
+    if record is not None and record.error is not None:
+        raise _AnalysisFailed(record)  # retried if the analyzer is networked, then stored as an error
+    return record
 
 
 @task(name="store")
@@ -129,9 +131,10 @@ def compute_call(engine: Engine, print_: Fingerprint, source: str) -> CallResult
     transcript_sha = digest([result.metrics, [s.model_dump() for s in result.segments]])
     analyzers = [type(engine.analyzer)] if engine.analyzer else []
     try:
-        return _retrying(analyze_transcript, analyzers)(engine, result, transcript_sha)
+        record = _retrying(analyze_transcript, analyzers)(engine, result, transcript_sha)
     except _AnalysisFailed as failed:
-        return failed.result
+        record = failed.record
+    return result.model_copy(update={"analysis": record})
 
 
 def stored_call(engine: Engine, sha256: str, db_path: str | None) -> CallResult | None:
