@@ -21,7 +21,7 @@ RATE = 22_050
 VOICES = {
     "SPEAKER_1": ("en-us", 35),
     "SPEAKER_2": ("en-us+f3", 75),
-    "SPEAKER_3": ("en-gb+m4", 50),
+    "SPEAKER_3": ("en-us+whisper", 50),  # breathy: clearly apart from the other two in embedding space
 }
 
 SUPPORT_CALL = (

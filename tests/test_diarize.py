@@ -1,0 +1,127 @@
+"""The embedded diarizer on real audio with its real models: a recorded telephone call and
+synthetic calls whose turns are known to the millisecond."""
+
+from __future__ import annotations
+
+import subprocess
+
+import numpy as np
+import pytest
+import soundfile
+
+from diarize_fixtures import (BACKCHANNEL_CALL, THREE_PARTY_CALL, der, rttm_turns,
+                              words_on_right_speaker)
+from hearflow.errors import ConfigError
+from hearflow.synth import SUPPORT_CALL, build_call, write_call
+from media import pyannote_sample
+
+pytestmark = pytest.mark.slow
+
+SCRIPTS = {"support": SUPPORT_CALL, "backchannel": BACKCHANNEL_CALL, "three_party": THREE_PARTY_CALL}
+
+
+@pytest.fixture(scope="module")
+def calls():
+    return {name: build_call(script) for name, script in SCRIPTS.items()}
+
+
+@pytest.fixture(scope="module")
+def registry():
+    from hearflow.plugins import build_registry
+    from hearflow_diarize import EmbeddedDiarizer
+
+    registry = build_registry()
+    if "embedded" not in registry.names("separator"):  # until the entry point is installed
+        registry.register(EmbeddedDiarizer, "diarize")
+    return registry
+
+
+def diarizer(**options):
+    from hearflow_diarize import EmbeddedDiarizer
+
+    return EmbeddedDiarizer(options)
+
+
+def speakers(turns) -> set[str]:
+    return {turn.speaker for turn in turns}
+
+
+def test_recorded_call_two_speakers(tmp_path):
+    sample = pyannote_sample(tmp_path)
+    samples, rate = soundfile.read(sample["sample.wav"], dtype="float32")
+    turns = diarizer().diarize(samples, rate)
+    assert speakers(turns) == {"SPEAKER_1", "SPEAKER_2"}
+    assert der(rttm_turns(sample["sample.rttm"]), turns) <= 0.15
+
+
+@pytest.mark.parametrize("name", SCRIPTS)
+def test_synthetic_calls(calls, name):
+    call = calls[name]
+    turns = diarizer().diarize(call.mono, call.rate)
+    assert len(speakers(turns)) == len(speakers(call.turns))
+    assert der(call.turns, turns) <= 0.10
+    assert turns[0].speaker == "SPEAKER_1"  # named in order of first speech
+
+
+def test_backchannels_get_their_own_turns(calls):
+    call = calls["backchannel"]
+    turns = diarizer().diarize(call.mono, call.rate)
+    short = [t for t in call.turns if t.end - t.start < 0.8]
+    assert len(short) == 3
+    for reference in short:
+        middle = (reference.start + reference.end) / 2
+        (found,) = [t for t in turns if t.start <= middle <= t.end]
+        assert found.speaker != turns[0].speaker
+
+
+@pytest.mark.parametrize("name, forced", [("support", 3), ("three_party", 2)])
+def test_speaker_count_hint_is_obeyed(calls, name, forced):
+    call = calls[name]
+    assert len(speakers(diarizer(num_speakers=forced).diarize(call.mono, call.rate))) == forced
+
+
+@pytest.mark.parametrize("options", [
+    {"min_speakers": 3, "max_speakers": 2},
+    {"num_speakers": 4, "max_speakers": 3},
+    {"num_speakers": 0},
+    {"hop": 2.0, "window": 1.0},
+    {"speakers": 2},
+])
+def test_incoherent_options_are_config_errors(options):
+    with pytest.raises(ConfigError) as caught:
+        diarizer(**options)
+    assert caught.value.code == "invalid_options"
+
+
+def test_silence_has_no_turns():
+    assert diarizer().diarize(np.zeros(16_000 * 3, dtype=np.float32), 16_000) == []
+
+
+@pytest.mark.parametrize("name", ["support", "backchannel"])
+def test_words_land_on_the_right_speaker(calls, registry, tmp_path, name):
+    from hearflow.engine import Engine
+    from hearflow.settings import AnalyzeSettings
+
+    call = calls[name]
+    path = tmp_path / f"{name}.wav"
+    write_call(call, path, stereo=False)
+    result = Engine(AnalyzeSettings(diarizer="embedded", analyzer="none"), registry=registry).run(path)
+    assert result.diarized
+    assert words_on_right_speaker(result, list(call.turns)) >= 0.95
+
+
+def test_telephone_mulaw_8k(calls, registry, tmp_path):
+    from hearflow.engine import Engine
+    from hearflow.settings import AnalyzeSettings
+
+    call = calls["support"]
+    source, target = tmp_path / "call.wav", tmp_path / "call-ulaw.wav"
+    write_call(call, source, stereo=False)
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-i", str(source), "-ar", "8000",
+                    "-c:a", "pcm_mulaw", str(target)], check=True)
+    engine = Engine(AnalyzeSettings(diarizer="embedded", analyzer="none"), registry=registry)
+    audio = engine.decode(engine.fingerprint(target))
+    assert audio.sample_rate == 8000
+    separation = engine.separate(audio)
+    assert separation.diarized and separation.mode == "mono"
+    assert der(call.turns, separation.turns) <= 0.10
