@@ -154,7 +154,7 @@ def analyze(files, mode, formats, out_dir, model, language, asr, diarizer, max_s
         try:
             if not is_url(str(path)):
                 inspect(path, max_bytes=settings.max_bytes)  # instant errors before Prefect starts
-            quiet_prefect(verbose)
+            quiet_prefect(verbose, quiet)
             from hearflow_flows import analyze_call
 
             outcome = analyze_call(str(path), settings=settings, db_path=db, formats=list(formats),
@@ -275,7 +275,7 @@ def archive(sources, pattern, workers, dask_address, formats, out_dir, analyzer,
     from hearflow.progress import set_reporter
 
     settings = _settings(config, {"analyzer": analyzer} if analyzer else {}, {})
-    quiet_prefect(verbose)
+    quiet_prefect(verbose, quiet)
     from hearflow_flows import process_archive
 
     set_reporter(None if quiet or as_json else _StderrProgress(only="archive"))
