@@ -397,6 +397,49 @@ def ask(call_id, question, analyzer, config, db):
     click.echo(f"({answer.analyzer}{', ' + answer.model if answer.model else ''})", err=True)
 
 
+@cli.command(name="eval")
+@click.argument("call_id")
+@click.option("--rttm", type=click.Path(exists=True, dir_okay=False), help="Reference speaker turns (RTTM).")
+@click.option("--text", "reference", type=click.Path(exists=True, dir_okay=False),
+              help="Reference transcript: plain text, or STM.")
+@click.option("--collar", default=0.25, show_default=True, help="Seconds forgiven around reference boundaries.")
+@click.option("--json", "as_json", is_flag=True, help="Print the scores as JSON.")
+@db_option
+def evaluate(call_id, rttm, reference, collar, as_json, db):
+    """Score a stored call: DER against a reference RTTM, WER against a reference transcript.
+
+    \b
+    Example:
+      hearflow eval e43f --rttm call.rttm --text call.stm
+    """
+    import importlib.util
+
+    from hearflow import scoring
+    from hearflow.errors import StageUnavailableError
+
+    if not rttm and not reference:
+        raise click.UsageError("give --rttm, --text or both")
+    missing = [m for m in ("pyannote.metrics", "jiwer") if importlib.util.find_spec(m) is None]
+    if missing:
+        raise StageUnavailableError(f"scoring needs {', '.join(missing)}", hint="pip install 'hearflow[diarize]'")
+    store = _store(db)
+    try:
+        result = store.get(call_id)
+    finally:
+        store.close()
+    scores = {"call": result.id, "speakers": len(result.speaker_timing)}
+    if rttm:
+        scores["der"] = round(scoring.der(scoring.rttm_turns(rttm), scoring.result_turns(result), collar), 4)
+        scores["collar"] = collar
+    if reference:
+        scores["wer"] = round(scoring.wer(scoring.reference_text(reference), result.text), 4)
+    if as_json:
+        click.echo(json.dumps(scores))
+        return
+    for name, value in scores.items():
+        click.echo(f"{name:<9} {value}")
+
+
 @cli.command()
 @click.option("-n", "--limit", default=50, show_default=True)
 @db_option

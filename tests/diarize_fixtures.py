@@ -6,8 +6,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from hearflow.models import Turn
+from hearflow.scoring import annotation, der, rttm_turns  # noqa: F401  (re-exported for the tests)
 
-COLLAR = 0.25
 
 # The caller answers the agent's long turns with short acknowledgements.
 BACKCHANNEL_CALL = (
@@ -35,30 +35,6 @@ THREE_PARTY_CALL = (
     ("SPEAKER_1", "Is there anything else we can help you with today?"),
     ("SPEAKER_2", "No, that is everything. Thank you both."),
 )
-
-
-def annotation(turns: Iterable[Turn]):
-    from pyannote.core import Annotation, Segment
-
-    result = Annotation()
-    for index, turn in enumerate(turns):
-        result[Segment(turn.start, turn.end), index] = turn.speaker
-    return result
-
-
-def rttm_turns(path: Path) -> list[Turn]:
-    from pyannote.database.util import load_rttm
-
-    (reference,) = load_rttm(str(path)).values()
-    return [Turn(start=segment.start, end=segment.end, speaker=str(label))
-            for segment, _, label in reference.itertracks(yield_label=True)]
-
-
-def der(reference: Iterable[Turn], hypothesis: Iterable[Turn], collar: float = COLLAR) -> float:
-    from pyannote.metrics.diarization import DiarizationErrorRate
-
-    metric = DiarizationErrorRate(collar=collar, skip_overlap=False)
-    return float(metric(annotation(reference), annotation(hypothesis)))
 
 
 def label_mapping(reference: Iterable[Turn], hypothesis: Iterable[Turn]) -> dict[str, str]:

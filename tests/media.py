@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 import subprocess
 import zipfile
 from importlib import metadata
 from pathlib import Path
 
-import jiwer
+from hearflow.scoring import wer  # noqa: F401  (re-exported for the tests)
+
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,15 +41,6 @@ def convert(source: Path, target: Path, name: str) -> Path:
     subprocess.run([ffmpeg_for(name), "-loglevel", "error", "-y", "-i", str(source), *args, str(target)],
                    check=True)
     return target
-
-
-def normalise(text: str) -> str:
-    text = re.sub(r"[^a-z0-9' ]+", " ", text.lower())
-    return re.sub(r"\s+", " ", text).strip()
-
-
-def wer(reference: str, hypothesis: str) -> float:
-    return jiwer.wer(normalise(reference), normalise(hypothesis))
 
 
 def pyannote_sample(directory: Path) -> dict[str, Path]:

@@ -3,6 +3,7 @@ synthetic calls whose turns are known to the millisecond."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 
 import numpy as np
@@ -125,3 +126,21 @@ def test_telephone_mulaw_8k(calls, registry, tmp_path):
     separation = engine.separate(audio)
     assert separation.diarized and separation.mode == "mono"
     assert der(call.turns, separation.turns) <= 0.10
+
+
+def test_eval_scores_a_diarized_call_against_the_references(cli, tmp_path):
+    """`hearflow analyze --diarizer embedded` on the recorded two-speaker sample, then
+    `hearflow eval` with its reference RTTM and STM."""
+    sample = pyannote_sample(tmp_path)
+    db = tmp_path / "h.db"
+    analysed = cli("analyze", sample["sample.wav"], "--diarizer", "embedded", "--analyzer", "none", "--json", "-q",
+                   "--db", db)
+    assert analysed.returncode == 0, analysed.stderr
+    call_id = json.loads(analysed.stdout)["id"]
+    done = cli("eval", call_id, "--rttm", sample["sample.rttm"], "--text", sample["sample.stm"], "--json",
+               "--db", db)
+    assert done.returncode == 0, done.stderr
+    scores = json.loads(done.stdout)
+    assert scores["speakers"] == 2 and scores["collar"] == 0.25
+    assert scores["der"] <= 0.20  # word-bounded segments, so a little above the diarizer's own turns
+    assert scores["wer"] <= 0.20

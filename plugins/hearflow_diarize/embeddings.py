@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import threading
+import warnings
 from collections import defaultdict
 
 import numpy as np
@@ -17,15 +18,22 @@ _LOCK = threading.Lock()
 
 
 @functools.lru_cache(maxsize=1)
-def _load_encoder():
-    from resemblyzer import VoiceEncoder
+def _import_resemblyzer():
+    with warnings.catch_warnings():  # its webrtcvad import warns about pkg_resources on every run
+        warnings.simplefilter("ignore", UserWarning)
+        import resemblyzer
+    return resemblyzer
 
-    return VoiceEncoder(device="cpu", verbose=False)
+
+@functools.lru_cache(maxsize=1)
+def _load_encoder():
+    return _import_resemblyzer().VoiceEncoder(device="cpu", verbose=False)
 
 
 def mel_frames(samples: np.ndarray) -> np.ndarray:
     """Log-mel frames (n_frames, 40) of the whole call, loudness-normalised the way the encoder
     was trained, so each window is a slice instead of a fresh transform."""
+    _import_resemblyzer()
     from resemblyzer.audio import normalize_volume, wav_to_mel_spectrogram
     from resemblyzer.hparams import audio_norm_target_dBFS
 
