@@ -79,6 +79,26 @@ db_option = click.option("--db", type=click.Path(dir_okay=False), envvar="HEARFL
                          help="SQLite file for results. [default: ~/.hearflow/hearflow.db]")
 
 
+def diarizer_options(command):
+    """Which diarizer handles mono calls, and the hints and options it gets."""
+    for option in reversed([
+        click.option("--diarizer", default=None, metavar="NAME",
+                     help="Diarizer for mono calls: embedded, pyannote, nemo, none or a plugin's "
+                          "(see `hearflow plugins`). [default: embedded when installed, else none]"),
+        click.option("--num-speakers", type=click.IntRange(min=1), default=None, metavar="N",
+                     help="Exact number of speakers, when known."),
+        click.option("--min-speakers", type=click.IntRange(min=1), default=None, metavar="N",
+                     help="At least this many speakers."),
+        click.option("--max-speakers", type=click.IntRange(min=1), default=None, metavar="N",
+                     help="At most this many speakers."),
+        click.option("--diarizer-option", multiple=True, metavar="KEY=VALUE",
+                     help="Any other diarizer option (repeatable), e.g. pipeline=/models/diarization "
+                          "for pyannote. Values are read as JSON when they parse, else as text."),
+    ]):
+        command = option(command)
+    return command
+
+
 def run_options(command):
     """Options every command that runs the pipeline shares."""
     for option in reversed([
@@ -115,13 +135,12 @@ def format_option():
 @click.option("--language", default=None, metavar="BCP-47",
               help="Spoken language, e.g. en-US or hi-IN. [default: auto-detect]")
 @click.option("--asr", default=None, help="ASR backend by name (see `hearflow plugins`). [default: whisper]")
-@click.option("--diarizer", default=None,
-              help="Separator for mono calls by name (see `hearflow plugins`). [default: none]")
+@diarizer_options
 @click.option("--max-size", type=click.FloatRange(min=0.001), default=None, metavar="MB",
               help="Refuse files larger than this. [default: 100]")
 @run_options
-def analyze(files, mode, formats, out_dir, model, language, asr, diarizer, max_size, analyzer, config,
-            no_reuse, as_json, quiet, verbose, db):
+def analyze(files, mode, formats, out_dir, model, language, asr, diarizer, num_speakers, min_speakers,
+            max_speakers, diarizer_option, max_size, analyzer, config, no_reuse, as_json, quiet, verbose, db):
     """Transcribe recordings with speakers, store them, and write the requested formats.
 
     FILES may be WAV, MP3, MP4, M4A, OGG, FLAC, WebM, AAC or AMR, stereo or mono, or https URLs
@@ -144,7 +163,8 @@ def analyze(files, mode, formats, out_dir, model, language, asr, diarizer, max_s
         "mode": mode, "asr": asr, "diarizer": diarizer, "analyzer": analyzer,
         "max_bytes": int(max_size * 1e6) if max_size else None,
     }.items() if value is not None}  # flags left out keep the --config or default value
-    settings = _settings(config, flags, {"model": model, "language": language})
+    settings = _settings(config, flags, {"model": model, "language": language},
+                         _diarizer_flags(num_speakers, min_speakers, max_speakers, diarizer_option))
     Engine(settings).prepare(formats)  # a bad option fails now, not once per file
     set_reporter(None if quiet else _StderrProgress())
     failures = 0
@@ -170,7 +190,7 @@ def analyze(files, mode, formats, out_dir, model, language, asr, diarizer, max_s
         sys.exit(EXIT_FAILED)
 
 
-def _settings(config, flags: dict, asr_flags: dict):
+def _settings(config, flags: dict, asr_flags: dict, diarizer_flags: dict | None = None):
     """Settings from --config (TOML), with command-line flags on top."""
     from hearflow.settings import AnalyzeSettings
 
@@ -178,7 +198,24 @@ def _settings(config, flags: dict, asr_flags: dict):
     data = base.model_dump()
     data.update(flags)
     data["asr_options"] = {**data["asr_options"], **{k: v for k, v in asr_flags.items() if v is not None}}
+    data["diarizer_options"] = {**data["diarizer_options"], **(diarizer_flags or {})}
     return AnalyzeSettings.parse(data, source=str(config or "options"))
+
+
+def _diarizer_flags(num_speakers, min_speakers, max_speakers, pairs) -> dict:
+    from hearflow.errors import ConfigError
+
+    options = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--diarizer-option {pair!r}: expected KEY=VALUE", code="invalid_options")
+        try:
+            options[key.strip()] = json.loads(value)
+        except ValueError:
+            options[key.strip()] = value
+    hints = {"num_speakers": num_speakers, "min_speakers": min_speakers, "max_speakers": max_speakers}
+    return {**options, **{k: v for k, v in hints.items() if v is not None}}
 
 
 def _print_outcome(outcome, as_json: bool) -> None:
@@ -256,9 +293,10 @@ class _StderrProgress:
 @format_option()
 @click.option("-o", "--out-dir", type=click.Path(file_okay=False), default=None,
               help="Where --format files go. [default: .]")
+@diarizer_options
 @run_options
-def archive(sources, pattern, workers, dask_address, formats, out_dir, analyzer, config, no_reuse, as_json,
-            quiet, verbose, db):
+def archive(sources, pattern, workers, dask_address, formats, out_dir, diarizer, num_speakers, min_speakers,
+            max_speakers, diarizer_option, analyzer, config, no_reuse, as_json, quiet, verbose, db):
     """Analyse every recording in directories, .txt lists or https URLs, and store them all.
 
     Calls already stored are skipped, the same bytes twice are processed once, and a bad file is
@@ -274,7 +312,9 @@ def archive(sources, pattern, workers, dask_address, formats, out_dir, analyzer,
     from hearflow.prefect_env import quiet_prefect
     from hearflow.progress import set_reporter
 
-    settings = _settings(config, {"analyzer": analyzer} if analyzer else {}, {})
+    flags = {name: value for name, value in {"analyzer": analyzer, "diarizer": diarizer}.items() if value}
+    settings = _settings(config, flags, {}, _diarizer_flags(num_speakers, min_speakers, max_speakers,
+                                                            diarizer_option))
     quiet_prefect(verbose, quiet)
     from hearflow_flows import process_archive
 

@@ -6,6 +6,7 @@ Prefect flows in ``hearflow_flows`` wrap these same steps in tasks; nothing here
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from hearflow.attribute import attribute, speaker_timing
 from hearflow.audiofile import Fingerprint, fingerprint
@@ -15,17 +16,18 @@ from hearflow.models import (AnalysisRecord, Answer, Audio, CallResult, Delivery
 from hearflow.plugins import Registry, build_registry
 from hearflow.progress import report
 from hearflow.separation import fake_stereo_reason
-from hearflow.settings import AnalyzeSettings, digest
+from hearflow.settings import DEFAULT_DIARIZER, AnalyzeSettings, digest
 from hearflow.stages import Analyzer, AsrBackend, Decoder, Metric, Separator, Sink
 
 
 class Engine:
+    diarizer_notes: tuple[str, ...] = ()  # why mono calls are not diarized, when the default is missing
+
     def __init__(self, settings: AnalyzeSettings | None = None, registry: Registry | None = None):
         self.settings = settings or AnalyzeSettings()
         self.registry = registry or build_registry()
         self.asr: AsrBackend = self._stage("asr", self.settings.asr, self.settings.asr_options)
-        self.diarizer: Separator = self._stage("separator", self.settings.diarizer,
-                                               self.settings.diarizer_options)
+        self.diarizer: Separator = self._diarizer()
         self.metrics: list[Metric] = self._metrics()
         self.analyzer: Analyzer | None = self._analyzer()
         self.sinks: list[Sink] = [self._stage("sink", name, options) for name, options in self.settings.sinks.items()]
@@ -34,6 +36,19 @@ class Engine:
         stage_class = self.registry.get(kind, name)
         stage_class.ensure_available()
         return stage_class(options)
+
+    def _diarizer(self) -> Separator:
+        name = self.settings.diarizer
+        if name is None:  # not chosen: the offline default when its extra is installed
+            default = self.registry.find("separator", DEFAULT_DIARIZER)
+            if default is not None and default.available():
+                name = default.name
+            else:
+                name = "none"
+                hint = default.install_hint() if default else None
+                self.diarizer_notes = (f"the default diarizer '{DEFAULT_DIARIZER}' is not installed"
+                                       + (f" ({hint})" if hint else ""),)
+        return self._stage("separator", name, self.settings.diarizer_options)
 
     def _metrics(self) -> list[Metric]:
         known = self.registry.names("metric")
@@ -125,11 +140,11 @@ class Engine:
             else:
                 reason = fake_stereo_reason(audio)
                 if reason is None:
-                    return self.registry.get("separator", "channel")().separate(audio)
+                    return replace(self.registry.get("separator", "channel")().separate(audio), separator="channel")
                 notes.append(f"not split by channel: {reason}; used the mono path")
         separation = self.diarizer.separate(audio)
-        return Separation(mode=separation.mode, tracks=separation.tracks, turns=separation.turns,
-                          diarized=separation.diarized, notes=tuple(notes) + separation.notes)
+        return replace(separation, separator=self.diarizer.name,
+                       notes=tuple(notes) + separation.notes + self.diarizer_notes)
 
     def transcribe(self, separation: Separation) -> list[Transcript]:
         transcripts = []
@@ -154,6 +169,8 @@ class Engine:
             format=audio.format,
             mode=separation.mode,
             diarized=separation.diarized,
+            separator=separation.separator or None,
+            turns=separation.overlapped or separation.turns,
             language=languages[0] if languages else None,
             model=transcripts[0].model if transcripts else None,
             audio_seconds=round(audio.duration, 3),

@@ -82,9 +82,11 @@ class Separation:
 
     mode: Literal["channel", "mono"]
     tracks: tuple[Track, ...]
-    turns: tuple[Turn, ...] = ()
+    turns: tuple[Turn, ...] = ()  # exclusive: one speaker at a time; words are attributed by these
     diarized: bool = False
     notes: tuple[str, ...] = field(default=())
+    overlapped: tuple[Turn, ...] = ()  # the diarizer's view with simultaneous speech, when it has one
+    separator: str = ""  # the stage that decided, recorded on the result
 
 
 class Transcript(_Frozen):
@@ -226,6 +228,7 @@ class CallResult(BaseModel):
     format: str
     mode: Literal["channel", "mono"]
     diarized: bool
+    separator: str | None = None  # which separator decided the speakers: channel, embedded, none, …
     language: str | None
     model: str | None
     audio_seconds: float
@@ -234,6 +237,7 @@ class CallResult(BaseModel):
     segments: tuple[Segment, ...]
     speaker_timing: dict[str, float]
     notes: tuple[str, ...] = ()
+    turns: tuple[Turn, ...] = ()  # diarizer turns, overlapping where two spoke at once; () for channel split
     options: dict[str, Any] = Field(default_factory=dict)
     generated_at: str = Field(default_factory=utc_now)
     metrics: dict[str, Any] = Field(default_factory=dict)  # metric stage name → its JSON report
@@ -287,6 +291,7 @@ class CallResult(BaseModel):
             "language": self.language,
             "mode": self.mode,
             "diarized": self.diarized,
+            "separator": self.separator,
             "notes": list(self.notes),
             "segments": [segment.model_dump() for segment in self.segments],
             "source": {"name": self.source, "sha256": self.sha256, "format": self.format,

@@ -75,6 +75,10 @@ class Registry:
             known = ", ".join(sorted(self._stages.get(kind, {}))) or "none"
             raise ConfigError(f"no {kind} named '{name}' (known: {known})", code="unknown_stage") from None
 
+    def find(self, kind: str, name: str) -> type[Stage] | None:
+        registration = self._stages.get(kind, {}).get(name)
+        return registration.stage if registration else None
+
     def names(self, kind: str) -> list[str]:
         return sorted(self._stages[kind])
 

@@ -12,12 +12,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from hearflow.audiofile import DEFAULT_MAX_BYTES
 from hearflow.models import Mode
 
+DEFAULT_DIARIZER = "embedded"  # offline, weights in its wheels; used for mono calls unless one is chosen
+
 
 class AnalyzeSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     mode: Mode = "auto"
-    diarizer: str = "none"
+    diarizer: str | None = None  # None: the embedded diarizer when installed, else none
     diarizer_options: dict[str, Any] = Field(default_factory=dict)
     asr: str = "whisper"
     asr_options: dict[str, Any] = Field(default_factory=dict)

@@ -6,7 +6,7 @@ import importlib.util
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from hearflow.errors import ConfigError, StageUnavailableError
 
@@ -87,8 +87,29 @@ class Decoder(Stage):
         raise NotImplementedError
 
 
+class SpeakerHints(StageOptions):
+    """The speaker-count hints every diarizer takes (``--num-speakers`` and friends)."""
+
+    num_speakers: int | None = Field(default=None, ge=1, description="exact count, when known")
+    min_speakers: int = Field(default=1, ge=1)
+    max_speakers: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _coherent_counts(self):
+        if self.max_speakers is not None and self.min_speakers > self.max_speakers:
+            raise ValueError(f"min_speakers ({self.min_speakers}) exceeds max_speakers ({self.max_speakers})")
+        if self.num_speakers is not None and (
+                self.num_speakers < self.min_speakers
+                or (self.max_speakers is not None and self.num_speakers > self.max_speakers)):
+            raise ValueError(f"num_speakers ({self.num_speakers}) lies outside min_speakers..max_speakers")
+        return self
+
+
 class Separator(Stage):
-    """Decides who speaks when: one track per channel, or turns on a mono track."""
+    """Decides who speaks when: one track per channel, or turns on a mono track.
+
+    A diarizer (a separator for mono calls) takes :class:`SpeakerHints` in its options.
+    """
 
     kind = "separator"
 

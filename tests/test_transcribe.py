@@ -64,23 +64,6 @@ def test_transcript_lines_alternate_like_the_script(stereo_result, call):
     assert [line.split(":")[0] for line in lines] == [who for who, _ in call.script]
 
 
-def test_mono_call_is_one_speaker_and_says_so(mono_wav):
-    result = Engine().run(mono_wav)
-    assert result.mode == "mono" and not result.diarized
-    assert list(result.speaker_timing) == ["SPEAKER_1"]
-    assert any("diarization not applied" in note for note in result.notes)
-
-
-def test_fake_stereo_falls_back_to_mono_with_a_note(tmp_path, call):
-    import soundfile
-
-    path = tmp_path / "fake.wav"
-    soundfile.write(path, np.stack([call.mono, call.mono]).T, call.rate)
-    result = Engine(AnalyzeSettings(mode="channel")).run(path)
-    assert result.mode == "mono"
-    assert any("identical" in note for note in result.notes)
-
-
 def test_pyannote_sample_wer(tmp_path):
     sample = pyannote_sample(tmp_path)
     reference = " ".join(line.split(maxsplit=5)[5] for line in sample["sample.stm"].read_text().splitlines())

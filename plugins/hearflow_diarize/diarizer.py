@@ -24,7 +24,7 @@ from pydantic import Field, model_validator
 
 from hearflow.audio import resample
 from hearflow.models import Audio, Separation, Track, Turn
-from hearflow.stages import Separator, StageOptions
+from hearflow.stages import Separator, SpeakerHints
 
 from hearflow_diarize.clustering import cluster_windows
 from hearflow_diarize.embeddings import mel_frames, window_embeddings
@@ -39,10 +39,7 @@ class EmbeddedDiarizer(Separator):
     requires = ("torch", "silero_vad", "resemblyzer", "sklearn")
     extra = "diarize"
 
-    class Options(StageOptions):
-        num_speakers: int | None = Field(default=None, ge=1, description="exact count, when known")
-        min_speakers: int = Field(default=1, ge=1)
-        max_speakers: int | None = Field(default=None, ge=1)
+    class Options(SpeakerHints):
         prune: float = Field(default=0.3, gt=0, le=1, description="share of affinity links each window keeps")
         window: float = Field(default=1.5, gt=0.2, description="embedding window, seconds")
         hop: float = Field(default=0.75, gt=0.05, description="window step, seconds")
@@ -51,14 +48,7 @@ class EmbeddedDiarizer(Separator):
         max_gap: float = Field(default=0.5, ge=0, description="same-speaker pieces closer than this merge")
 
         @model_validator(mode="after")
-        def _coherent_counts(self):
-            if self.max_speakers is not None and self.min_speakers > self.max_speakers:
-                raise ValueError(f"min_speakers ({self.min_speakers}) exceeds max_speakers ({self.max_speakers})")
-            if self.num_speakers is not None:
-                if self.num_speakers < self.min_speakers or (
-                        self.max_speakers is not None and self.num_speakers > self.max_speakers):
-                    raise ValueError(f"num_speakers ({self.num_speakers}) lies outside "
-                                     f"min_speakers..max_speakers")
+        def _hop_within_window(self):
             if self.hop > self.window:
                 raise ValueError("hop must not exceed window, or speech between windows goes unheard")
             return self

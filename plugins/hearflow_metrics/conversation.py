@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 
 from hearflow.attribute import speaker_timing
-from hearflow.models import CallResult, ConversationMetrics, Segment, SpeakerStats
+from hearflow.models import CallResult, ConversationMetrics, Segment, SpeakerStats, Turn
 from hearflow.stages import Metric, StageOptions
 from hearflow.text import contains_phrase
 
@@ -52,7 +52,7 @@ class ConversationMetric(Metric):
             patience=patience(segments, agent),
             silence_share=round(1 - speech_seconds(segments) / result.audio_seconds, 4)
             if result.audio_seconds else 0.0,
-            overlaps=count_overlaps(segments),
+            overlaps=count_overlaps(sorted(result.turns, key=lambda t: (t.start, t.end)) or segments),
         )
 
     def pick_agent(self, segments: Sequence[Segment]) -> tuple[str | None, str]:
@@ -110,8 +110,12 @@ def speech_seconds(segments: Sequence[Segment]) -> float:
     return total
 
 
-def count_overlaps(segments: Sequence[Segment]) -> int:
-    """Times a speaker starts while another is still talking (by more than the tolerance)."""
+def count_overlaps(segments: Sequence[Segment | Turn]) -> int:
+    """Times a speaker starts while another is still talking (by more than the tolerance).
+
+    Diarizer turns are used when the result has them: they keep simultaneous speech that the
+    word-attributed segments, one speaker at a time, no longer show.
+    """
     count = 0
     for index, segment in enumerate(segments):
         if any(other.speaker != segment.speaker and other.end - segment.start > OVERLAP_TOLERANCE
