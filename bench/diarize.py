@@ -57,13 +57,16 @@ def recordings(directory: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
+                        help="an option of the embedded diarizer, e.g. hop=1.0 (repeatable)")
     args = parser.parse_args()
+    options = {key: json.loads(value) for key, _, value in (o.partition("=") for o in args.option)}
 
     from diarize_fixtures import der
     from hearflow_diarize import EmbeddedDiarizer
     from hearflow_whisper import WhisperAsr
 
-    diarizer, asr = EmbeddedDiarizer(), WhisperAsr()
+    diarizer, asr = EmbeddedDiarizer(options), WhisperAsr()
     with tempfile.TemporaryDirectory() as tmp:
         calls = recordings(Path(tmp))
     first = next(iter(calls.values()))
@@ -92,7 +95,7 @@ def main() -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({
         "machine": {"python": platform.python_version(), "platform": platform.platform()},
-        "repeat": args.repeat, "collar": 0.25, "calls": rows,
+        "repeat": args.repeat, "collar": 0.25, "options": diarizer.options.model_dump(), "calls": rows,
     }, indent=2) + "\n")
     print(f"written to {out.relative_to(ROOT)}")
 

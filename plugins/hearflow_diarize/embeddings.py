@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import threading
 import warnings
-from collections import defaultdict
 
 import numpy as np
 
@@ -42,8 +41,14 @@ def mel_frames(samples: np.ndarray) -> np.ndarray:
 
 
 def window_embeddings(mels: np.ndarray, windows: list[tuple[float, float]]) -> np.ndarray:
-    """One L2-normalised embedding per (start, end) window; windows of equal length share a batch."""
+    """One L2-normalised embedding per (start, end) window, all windows in one LSTM pass.
+
+    Windows differ in length (a short reply is one short window), so they go in as a packed
+    batch: each window's embedding comes from its own last frame, as if it ran alone, and no
+    window waits for a batch of its own.
+    """
     import torch
+    from torch.nn.utils.rnn import pack_sequence
 
     slices = []
     for start, end in windows:
@@ -52,14 +57,10 @@ def window_embeddings(mels: np.ndarray, windows: list[tuple[float, float]]) -> n
         piece = mels[first:last]
         if len(piece) < MIN_FRAMES:
             piece = np.tile(piece, (int(np.ceil(MIN_FRAMES / len(piece))), 1))[:MIN_FRAMES]
-        slices.append(piece)
-    by_length: dict[int, list[int]] = defaultdict(list)
-    for index, piece in enumerate(slices):
-        by_length[len(piece)].append(index)
+        slices.append(torch.from_numpy(np.ascontiguousarray(piece)))
     encoder = _load_encoder()
-    out = np.zeros((len(windows), encoder.linear.out_features), dtype=np.float32)
     with _LOCK, torch.inference_mode():
-        for indices in by_length.values():
-            batch = torch.from_numpy(np.stack([slices[i] for i in indices]))
-            out[indices] = encoder(batch).numpy()
-    return out
+        # VoiceEncoder.forward, with a packed batch: last layer's final state → ReLU(linear) → unit length.
+        _, (hidden, _) = encoder.lstm(pack_sequence(slices, enforce_sorted=False))
+        raw = encoder.relu(encoder.linear(hidden[-1]))
+        return (raw / torch.norm(raw, dim=1, keepdim=True)).numpy()
