@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Iterable
+
 import numpy as np
 
-from hearflow.models import Audio
+from hearflow.models import Audio, Turn
 
 SILENT_RMS = 10 ** (-55 / 20)  # a channel quieter than -55 dBFS carries no party
 IDENTICAL_CORRELATION = 0.95  # channels this alike are one mix copied twice
@@ -29,3 +31,20 @@ def _correlation(a: np.ndarray, b: np.ndarray) -> float:
     b = b.astype(np.float64) - b.mean()
     denominator = np.sqrt(np.dot(a, a) * np.dot(b, b))
     return float(np.dot(a, b) / denominator) if denominator > 0 else 1.0
+
+
+def first_speech_names(pieces: Iterable[tuple[float, float, Hashable]]) -> dict[Hashable, str]:
+    """A diarizer's own labels → ``SPEAKER_1…``, numbered in order of first speech."""
+    names: dict[Hashable, str] = {}
+    for _, _, label in sorted(pieces, key=lambda piece: (piece[0], piece[1])):
+        names.setdefault(label, f"SPEAKER_{len(names) + 1}")
+    return names
+
+
+def named_turns(pieces: Iterable[tuple[float, float, Hashable]],
+                names: dict[Hashable, str] | None = None) -> list[Turn]:
+    """(start, end, label) pieces as time-ordered turns, speakers named by first speech unless
+    ``names`` is given (so two views of one diarization share their names)."""
+    pieces = sorted(pieces, key=lambda piece: (piece[0], piece[1]))
+    names = names or first_speech_names(pieces)
+    return [Turn(start=round(start, 3), end=round(end, 3), speaker=names[label]) for start, end, label in pieces]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from pathlib import Path
 
 from hearflow.models import Turn
 from hearflow.scoring import annotation, der, rttm_turns  # noqa: F401  (re-exported for the tests)

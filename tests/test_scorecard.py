@@ -60,7 +60,7 @@ def test_card_is_self_contained():
 def test_speaker_colours_agree_across_sections():
     html = render_scorecard(support_call())
     agent_blue, customer_orange = "#2563eb", "#ea580c"
-    assert f'data-speaker="SPEAKER_1" x="0.0" y="0" width="' in html
+    assert 'data-speaker="SPEAKER_1" x="0.0" y="0" width="' in html
     assert count(html, rf'data-speaker="SPEAKER_1"[^>]*fill="{agent_blue}"') == 6  # talk slice + 5 segments
     assert count(html, rf'data-speaker="SPEAKER_2"[^>]*fill="{customer_orange}"') == 6
     assert count(html, rf'<li style="--c: {customer_orange}"><time>') == 5  # transcript lines

@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from hearflow.engine import Engine
-from hearflow.settings import AnalyzeSettings
 from media import pyannote_sample, wer
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from hearflow.models import Turn
+from hearflow.separation import named_turns
 
 from hearflow_diarize.windows import Window
 
@@ -70,9 +71,4 @@ def _merge_same(pieces: list[list], max_gap: float) -> list[list]:
 
 def to_turns(pieces: list[tuple[float, float, int]], *, max_gap: float) -> list[Turn]:
     """Join same-speaker pieces across short pauses; name speakers SPEAKER_1… by first speech."""
-    merged = _merge_same(sorted(pieces), max_gap)
-    names: dict[int, str] = {}
-    for _, _, speaker in merged:
-        names.setdefault(speaker, f"SPEAKER_{len(names) + 1}")
-    return [Turn(start=round(start, 3), end=round(end, 3), speaker=names[speaker])
-            for start, end, speaker in merged]
+    return named_turns(tuple(piece) for piece in _merge_same(sorted(pieces), max_gap))

