@@ -25,11 +25,11 @@ from pydantic import Field, model_validator
 from hearflow.audio import resample
 from hearflow.models import Audio, Separation, Track, Turn
 from hearflow.stages import Separator, SpeakerHints
+from hearflow.vad import VAD_RATE, speech_regions
 
 from hearflow_diarize.clustering import cluster_windows
 from hearflow_diarize.embeddings import mel_frames, window_embeddings
 from hearflow_diarize.turns import label_regions, to_turns
-from hearflow_diarize.vad import VAD_RATE, speech_regions
 from hearflow_diarize.windows import sliding_windows
 
 

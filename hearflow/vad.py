@@ -1,4 +1,5 @@
-"""Speech regions from the Silero VAD model that ships inside the ``silero-vad`` wheel.
+"""Speech regions from the Silero VAD model that ships inside the ``silero-vad`` wheel (the
+``diarize`` extra); diarizers share it.
 
 The wheel's sequence export runs a whole block of 32 ms frames per ONNX call and gives the same
 probabilities as the frame-by-frame model, about ten times faster: the frame loop, not the
