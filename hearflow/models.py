@@ -294,6 +294,7 @@ class CallResult(BaseModel):
             "separator": self.separator,
             "notes": list(self.notes),
             "segments": [segment.model_dump() for segment in self.segments],
+            "turns": [turn.model_dump(exclude_none=True) for turn in self.turns],
             "source": {"name": self.source, "sha256": self.sha256, "format": self.format,
                        "channels": self.channels, "sample_rate": self.sample_rate},
             "model": self.model,

@@ -31,6 +31,7 @@ class Stage:
     description: ClassVar[str] = ""
     requires: ClassVar[tuple[str, ...]] = ()  # importable modules the stage needs at run time
     extra: ClassVar[str | None] = None  # the hearflow extra that installs them
+    install_note: ClassVar[str | None] = None  # what to know before installing that extra
     network: ClassVar[bool] = False  # touches a network: the flow retries it
 
     class Options(StageOptions):
@@ -56,7 +57,7 @@ class Stage:
 
     @classmethod
     def missing_modules(cls) -> list[str]:
-        return [module for module in cls.requires if importlib.util.find_spec(module) is None]
+        return [module for module in cls.requires if not _importable(module)]
 
     @classmethod
     def available(cls) -> bool:
@@ -64,7 +65,10 @@ class Stage:
 
     @classmethod
     def install_hint(cls) -> str | None:
-        return f"pip install 'hearflow[{cls.extra}]'" if cls.extra else None
+        if not cls.extra:
+            return None
+        command = f"pip install 'hearflow[{cls.extra}]'"
+        return f"{command} ({cls.install_note})" if cls.install_note else command
 
     @classmethod
     def ensure_available(cls) -> None:
@@ -75,6 +79,15 @@ class Stage:
                 f"{cls.kind} '{cls.name}' needs {', '.join(missing)}, which is not installed",
                 hint=hint,
             )
+
+
+def _importable(module: str) -> bool:
+    """Whether ``module`` can be imported, without importing it (a dotted name whose parent is
+    missing counts as missing, rather than raising)."""
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:
+        return False
 
 
 class Decoder(Stage):

@@ -105,9 +105,10 @@ def converted(stereo_wav, mono_wav, media_dir):
     return files
 
 
-def run_cli(*args, cwd=None, env=None, timeout=600):
-    """Run the installed ``hearflow`` console script and return the completed process."""
-    command = [str(Path(sys.executable).with_name("hearflow")), *map(str, args)]
+def run_cli(*args, cwd=None, env=None, timeout=600, python=None):
+    """Run the installed ``hearflow`` console script (of the venv of ``python``, by default the
+    tests' own) and return the completed process."""
+    command = [str(Path(python or sys.executable).with_name("hearflow")), *map(str, args)]
     return subprocess.run(command, capture_output=True, text=True, cwd=cwd, timeout=timeout,
                           env={**os.environ, **(env or {})})
 

@@ -37,6 +37,7 @@ class NemoDiarizer(Separator):
     description = "NVIDIA NeMo clustering diarizer on a speaker-embedding .nemo (TitaNet, ECAPA)"
     requires = ("nemo.collections.asr", "silero_vad")
     extra = "nemo"
+    install_note = "in a venv of its own: NeMo pins older lightning, fsspec and packaging"
 
     class Options(SpeakerHints):
         model: str = Field(default="titanet_large", description=".nemo file or NGC model name")

@@ -31,6 +31,8 @@ _LOCK = threading.Lock()  # one pipeline run at a time: it is not documented as 
 @functools.lru_cache(maxsize=2)
 def load_pipeline(reference: str, token: str | None):
     """The pipeline by local path or hub name, on the CPU; loaded once per process."""
+    # pyannote.audio 4 reports usage metrics to its vendor unless told not to; calls stay private.
+    os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "0")
     from pyannote.audio import Pipeline
 
     try:
@@ -49,6 +51,7 @@ class PyannoteDiarizer(Separator):
     description = "pyannote.audio pipeline from a local directory or the hub (HF_TOKEN)"
     requires = ("pyannote.audio", "torchaudio")
     extra = "pyannote"
+    install_note = "in a venv of its own: it brings PyTorch 2.9.1 with torchaudio"
 
     class Options(SpeakerHints):
         pipeline: str = Field(default=DEFAULT_PIPELINE, description="local directory or hub name")
