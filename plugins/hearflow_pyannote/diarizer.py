@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import os
 import threading
+import warnings
 
 from pydantic import Field
 
@@ -69,7 +70,9 @@ class PyannoteDiarizer(Separator):
         track = Track(audio.mono(), audio.sample_rate)
         pipeline = load_pipeline(self.pipeline_reference(), os.environ.get(self.options.token_env) or None)
         waveform = torch.from_numpy(track.samples).float().unsqueeze(0)  # (channel, time), decoded already
-        with _LOCK:
+        with _LOCK, warnings.catch_warnings():
+            # Its pooling warns on every chunk too short for a standard deviation; the result is fine.
+            warnings.filterwarnings("ignore", category=UserWarning, module=r"pyannote\.")
             output = pipeline({"waveform": waveform, "sample_rate": track.sample_rate}, **self.hints())
         exclusive, overlapped = self.views(output)
         notes = () if exclusive else ("diarization found no speech",)
