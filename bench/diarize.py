@@ -1,4 +1,4 @@
-"""How well and how fast does the ``embedded`` diarizer work, and what does it add to ASR?
+"""How well and how fast does a diarizer work, and what does it add to ASR?
 
 For the pyannote telephone sample (30 s, two speakers, reference RTTM) and the synthetic calls of
 ``tests/diarize_fixtures.py`` (turns known exactly), it measures:
@@ -8,13 +8,16 @@ For the pyannote telephone sample (30 s, two speakers, reference RTTM) and the s
 * faster-whisper's time on the same mono audio (``WhisperAsr().transcribe``, default settings)
   and the ratio diarization / ASR.
 
-Run: ``.venv/bin/python bench/diarize.py [--repeat N]``. Prints a table and writes
-``bench/results/diarize.json``; with ``--repeat`` each time is the median.
+Run: ``.venv/bin/python bench/diarize.py [--repeat N]`` for the embedded diarizer. Another
+backend runs from the venv that has it, with its model, e.g.
+``.venv-nemo/bin/python bench/diarize.py --diarizer nemo --option model=speaker.nemo``. Prints a
+table and writes ``bench/results/diarize-NAME.json``; with ``--repeat`` each time is the median.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import platform
 import statistics
@@ -54,29 +57,47 @@ def recordings(directory: Path) -> dict:
     return found
 
 
+def turns_of(diarizer, samples, rate):
+    """The exclusive turns a separator gives for one mono recording."""
+    from hearflow.models import Audio
+
+    audio = Audio(samples=samples[None, :], sample_rate=rate, sha256="", format="wav", source="bench",
+                  size_bytes=samples.nbytes)
+    return diarizer.separate(audio).turns
+
+
+def _value(text: str):
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--diarizer", default="embedded", help="separator name (see `hearflow plugins`)")
     parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
-                        help="an option of the embedded diarizer, e.g. hop=1.0 (repeatable)")
+                        help="an option of the diarizer, e.g. hop=1.0 (repeatable)")
     args = parser.parse_args()
-    options = {key: json.loads(value) for key, _, value in (o.partition("=") for o in args.option)}
+    options = {key: _value(value) for key, _, value in (o.partition("=") for o in args.option)}
 
     from diarize_fixtures import der
-    from hearflow_diarize import EmbeddedDiarizer
+    from hearflow.plugins import build_registry
     from hearflow_whisper import WhisperAsr
 
-    diarizer, asr = EmbeddedDiarizer(options), WhisperAsr()
+    diarizer, asr = build_registry().get("separator", args.diarizer)(options), WhisperAsr()
     with tempfile.TemporaryDirectory() as tmp:
         calls = recordings(Path(tmp))
     first = next(iter(calls.values()))
-    diarizer.diarize(first[0], first[1])  # load the models outside the timings
+    diarize = functools.partial(turns_of, diarizer)
+    diarize(first[0], first[1])  # load the models outside the timings
     asr.transcribe(first[0][: first[1] * 2], first[1])
 
     rows = []
     for name, (samples, rate, reference) in calls.items():
         duration = len(samples) / rate
-        turns, diarize_time = timed(lambda: diarizer.diarize(samples, rate), args.repeat)
+        turns, diarize_time = timed(lambda: diarize(samples, rate), args.repeat)
         _, asr_time = timed(lambda: asr.transcribe(samples, rate), args.repeat)
         rows.append({
             "call": name, "audio_s": round(duration, 2),
@@ -91,11 +112,12 @@ def main() -> None:
     print("  ".join(f"{h:>16}" for h in header))
     for row in rows:
         print("  ".join(f"{row[h]!s:>16}" for h in header))
-    out = ROOT / "bench" / "results" / "diarize.json"
+    out = ROOT / "bench" / "results" / f"diarize-{args.diarizer}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({
         "machine": {"python": platform.python_version(), "platform": platform.platform()},
-        "repeat": args.repeat, "collar": 0.25, "options": diarizer.options.model_dump(), "calls": rows,
+        "diarizer": args.diarizer, "repeat": args.repeat, "collar": 0.25,
+        "options": diarizer.options.model_dump(mode="json"), "calls": rows,
     }, indent=2) + "\n")
     print(f"written to {out.relative_to(ROOT)}")
 

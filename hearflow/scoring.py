@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from hearflow.models import CallResult, Turn
+from hearflow.rttm import read_rttm
 
 DEFAULT_COLLAR = 0.25  # seconds forgiven around each reference boundary, as is usual for DER
 
@@ -24,11 +25,7 @@ def annotation(turns: Iterable[Turn]):
 
 def rttm_turns(path: str | Path) -> list[Turn]:
     """The turns of a one-recording RTTM file."""
-    from pyannote.database.util import load_rttm
-
-    (reference,) = load_rttm(str(path)).values()
-    return [Turn(start=segment.start, end=segment.end, speaker=str(label))
-            for segment, _, label in reference.itertracks(yield_label=True)]
+    return [Turn(start=start, end=end, speaker=label) for start, end, label in read_rttm(path)]
 
 
 def result_turns(result: CallResult) -> list[Turn]:

@@ -144,3 +144,39 @@ def test_eval_scores_a_diarized_call_against_the_references(cli, tmp_path):
     assert scores["speakers"] == 2 and scores["collar"] == 0.25
     assert scores["der"] <= 0.20  # word-bounded segments, so a little above the diarizer's own turns
     assert scores["wer"] <= 0.20
+
+
+def test_onnx_and_torch_encoders_agree(call):
+    """The exported encoder is a speed-up, not a different model: both give the same voices."""
+    from hearflow.audio import resample
+    from hearflow.vad import speech_regions
+    from hearflow_diarize.embeddings import (_onnx_encoder, _torch_embeddings, _window_frames, mel_frames,
+                                             window_embeddings)
+    from hearflow_diarize.windows import sliding_windows
+
+    speech = resample(call.mono, call.rate, 16000)
+    windows = [(w.start, w.end) for w in sliding_windows(speech_regions(speech), 1.5, 0.75)]
+    mels = mel_frames(speech)
+    assert _onnx_encoder() is not None  # the export worked and is the path taken
+    exported = window_embeddings(mels, windows)
+    reference = _torch_embeddings([_window_frames(mels, start, end) for start, end in windows])
+    assert len(windows) > 10 and exported.shape == reference.shape
+    assert np.min(np.sum(exported * reference, axis=1)) > 0.9999
+
+
+def test_encoder_falls_back_to_torch_when_the_export_fails(monkeypatch, tmp_path, call):
+    import hearflow_diarize.embeddings as embeddings
+
+    def broken_export(path):
+        raise RuntimeError("no exporter in this torch")
+
+    monkeypatch.setenv("HEARFLOW_HOME", str(tmp_path))
+    monkeypatch.setattr(embeddings, "_export_encoder", broken_export)
+    embeddings._onnx_encoder.cache_clear()
+    try:
+        with pytest.warns(UserWarning, match="runs on torch.*no exporter"):
+            assert embeddings._onnx_encoder() is None
+        mels = embeddings.mel_frames(call.mono[: call.rate * 3])
+        assert embeddings.window_embeddings(mels, [(0.0, 1.5), (0.5, 2.0)]).shape == (2, 256)
+    finally:
+        embeddings._onnx_encoder.cache_clear()

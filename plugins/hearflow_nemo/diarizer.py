@@ -21,6 +21,7 @@ from pydantic import Field, model_validator
 from hearflow.audio import resample
 from hearflow.errors import ConfigError
 from hearflow.models import Audio, Separation, Track
+from hearflow.rttm import read_rttm
 from hearflow.separation import named_turns
 from hearflow.stages import Separator, SpeakerHints
 from hearflow.vad import VAD_RATE, speech_regions
@@ -80,7 +81,7 @@ class NemoDiarizer(Separator):
             manifest = self._write_manifests(work, wav, len(speech) / VAD_RATE, regions)
             with _LOCK:
                 _run(self._config(work, manifest), self.model_reference())
-            return named_turns(_read_rttm(work / "pred_rttms" / f"{UNIQUE_ID}.rttm"))
+            return named_turns(read_rttm(work / "pred_rttms" / f"{UNIQUE_ID}.rttm"))
 
     def _write_manifests(self, work: Path, wav: Path, duration: float, regions) -> tuple[Path, Path]:
         call = work / "input_manifest.json"
@@ -163,12 +164,3 @@ def _quiet_nemo() -> None:
 
     nemo_logging.setLevel(logging.ERROR)
 
-
-def _read_rttm(path: Path) -> list[tuple[float, float, str]]:
-    pieces = []
-    for line in path.read_text().splitlines():
-        fields = line.split()
-        if len(fields) >= 8 and fields[0] == "SPEAKER":
-            start, duration = float(fields[3]), float(fields[4])
-            pieces.append((start, start + duration, fields[7]))
-    return pieces
