@@ -224,7 +224,8 @@ def _print_outcome(outcome, as_json: bool) -> None:
         click.echo(json.dumps(result.to_response(), ensure_ascii=False))
         return
     status = "reused stored result" if outcome.reused else "stored"
-    click.echo(f"call {result.id} · {result.audio_seconds:.1f} s · mode {result.mode} · "
+    diarizer = f"diarizer {result.separator} · " if result.mode == "mono" and result.separator else ""
+    click.echo(f"call {result.id} · {result.audio_seconds:.1f} s · mode {result.mode} · {diarizer}"
                f"language {result.language or '?'} · {status}", err=True)
     for note in result.notes:
         click.echo(f"note: {note}", err=True)
