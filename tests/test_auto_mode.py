@@ -47,19 +47,26 @@ def test_mono_call_without_diarization_is_one_speaker_and_says_so(mono_wav):
     assert any("diarization not applied" in note for note in result.notes)
 
 
-def test_missing_default_diarizer_falls_back_with_the_install_hint():
-    class NotInstalled(EmbeddedDiarizer):
-        requires = ("hearflow_no_such_module",)
-
-    class Replacement:
+def registry_with(separator, *, instead_of: str | None = None):
+    """The installed registry plus ``separator``, optionally without one built-in plugin."""
+    class Extra:
         @hookimpl
         def register_separators(self, register):
-            register(NotInstalled)
+            register(separator)
 
     pm = get_plugin_manager()
-    pm.unregister(name="diarize")
-    pm.register(Replacement(), name="replacement")
-    engine = Engine(registry=build_registry(pm))
+    if instead_of:
+        pm.unregister(name=instead_of)
+    pm.register(Extra(), name="extra")
+    return build_registry(pm)
+
+
+class NotInstalled(EmbeddedDiarizer):
+    requires = ("hearflow_no_such_module",)
+
+
+def test_missing_default_diarizer_falls_back_with_the_install_hint():
+    engine = Engine(registry=registry_with(NotInstalled, instead_of="diarize"))
     assert engine.diarizer.name == "none"
     assert engine.diarizer_notes == ("the default diarizer 'embedded' is not installed "
                                      "(pip install 'hearflow[diarize]')",)
@@ -68,19 +75,11 @@ def test_missing_default_diarizer_falls_back_with_the_install_hint():
 def test_a_chosen_diarizer_that_is_missing_is_an_error():
     from hearflow.errors import StageUnavailableError
 
-    class NotInstalled(EmbeddedDiarizer):
+    class NeedsMore(NotInstalled):
         name = "needs-more"
-        requires = ("hearflow_no_such_module",)
 
-    class Extra:
-        @hookimpl
-        def register_separators(self, register):
-            register(NotInstalled)
-
-    pm = get_plugin_manager()
-    pm.register(Extra(), name="extra")
     with pytest.raises(StageUnavailableError, match="hearflow_no_such_module"):
-        Engine(AnalyzeSettings(diarizer="needs-more"), registry=build_registry(pm))
+        Engine(AnalyzeSettings(diarizer="needs-more"), registry=registry_with(NeedsMore))
 
 
 def test_speaker_count_flags_reach_the_diarizer(cli, mono_wav, tmp_path):
