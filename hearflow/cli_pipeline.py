@@ -1,0 +1,307 @@
+"""``hearflow analyze``, ``archive`` and ``serve``: the commands that run the pipeline."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from hearflow.cli import EXIT_FAILED, _print_error, _settings, cli, config_option, db_option, format_option
+from hearflow.errors import HearflowError
+
+
+def diarizer_options(command):
+    """Which diarizer handles mono calls, and the hints and options it gets."""
+    for option in reversed([
+        click.option("--diarizer", default=None, metavar="NAME",
+                     help="Diarizer for mono calls: embedded, pyannote, nemo, none or a plugin's "
+                          "(see `hearflow plugins`). [default: embedded when installed, else none]"),
+        click.option("--num-speakers", type=click.IntRange(min=1), default=None, metavar="N",
+                     help="Exact number of speakers, when known."),
+        click.option("--min-speakers", type=click.IntRange(min=1), default=None, metavar="N",
+                     help="At least this many speakers."),
+        click.option("--max-speakers", type=click.IntRange(min=1), default=None, metavar="N",
+                     help="At most this many speakers."),
+        click.option("--diarizer-option", multiple=True, metavar="KEY=VALUE",
+                     help="Any other diarizer option (repeatable), e.g. pipeline=/models/diarization "
+                          "for pyannote. Values are read as JSON when they parse, else as text."),
+    ]):
+        command = option(command)
+    return command
+
+
+def run_options(command):
+    """Options every command that runs the pipeline shares."""
+    for option in reversed([
+        click.option("--analyzer", default=None, metavar="NAME",
+                     help="offline, anthropic, openai-compatible or none. [default: auto — an LLM analyzer "
+                          "whose key is set, else offline]"),
+        config_option,
+        click.option("--no-reuse", is_flag=True, help="Analyse again even when the store already has the call."),
+        click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts instead of text."),
+        click.option("-q", "--quiet", is_flag=True, help="No progress on stderr."),
+        click.option("-v", "--verbose", is_flag=True, help="Show Prefect's flow and task logs."),
+        db_option,
+    ]):
+        command = option(command)
+    return command
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True)
+@click.option("--mode", type=click.Choice(["auto", "channel", "mono"]), default=None,
+              help="auto: split true stereo by channel, otherwise the mono path. channel: one speaker per "
+                   "channel (falls back to mono, with a note, when the channels are identical). [default: auto]")
+@format_option()
+@click.option("-o", "--out-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
+              show_default=True, help="Where --format files go, named after the recording.")
+@click.option("--model", default=None, metavar="NAME|DIR",
+              help="Whisper model: a local CTranslate2 directory or a model name. [default: embedded tiny.en]")
+@click.option("--language", default=None, metavar="BCP-47",
+              help="Spoken language, e.g. en-US or hi-IN. [default: auto-detect]")
+@click.option("--asr", default=None, help="ASR backend by name (see `hearflow plugins`). [default: whisper]")
+@diarizer_options
+@click.option("--max-size", type=click.FloatRange(min=0.001), default=None, metavar="MB",
+              help="Refuse files larger than this. [default: 100]")
+@run_options
+def analyze(files, mode, formats, out_dir, model, language, asr, diarizer, num_speakers, min_speakers,
+            max_speakers, diarizer_option, max_size, analyzer, config, no_reuse, as_json, quiet, verbose, db):
+    """Transcribe recordings with speakers, store them, and write the requested formats.
+
+    FILES may be WAV, MP3, MP4, M4A, OGG, FLAC, WebM, AAC or AMR, stereo or mono, or https URLs
+    (fetched to a temporary file, deleted after analysis, never stored). A file that
+    fails is reported with a coded error and the rest still run; the exit code is 1 if any failed.
+
+    \b
+    Examples:
+      hearflow analyze call.wav
+      hearflow analyze call.mp3 --mode channel -f srt -f vtt -o out/
+      hearflow analyze *.wav --language en-US --json > results.jsonl
+    """
+    from hearflow.audiofile import inspect
+    from hearflow.fetch import is_url
+    from hearflow.engine import Engine
+    from hearflow.prefect_env import quiet_prefect
+    from hearflow.progress import set_reporter
+
+    flags = {name: value for name, value in {
+        "mode": mode, "asr": asr, "diarizer": diarizer, "analyzer": analyzer,
+        "max_bytes": int(max_size * 1e6) if max_size else None,
+    }.items() if value is not None}  # flags left out keep the --config or default value
+    settings = _settings(config, flags, {"model": model, "language": language},
+                         _diarizer_flags(num_speakers, min_speakers, max_speakers, diarizer_option))
+    Engine(settings).prepare(formats)  # a bad option fails now, not once per file
+    set_reporter(None if quiet else _StderrProgress())
+    failures = 0
+    for index, path in enumerate(files):
+        if len(files) > 1 and not quiet:
+            click.echo(f"[{index + 1}/{len(files)}] {path}", err=True)
+        try:
+            if not is_url(str(path)):
+                inspect(path, max_bytes=settings.max_bytes)  # instant errors before Prefect starts
+            quiet_prefect(verbose, quiet)
+            from hearflow_flows import analyze_call
+
+            outcome = analyze_call(str(path), settings=settings, db_path=db, formats=list(formats),
+                                   out_dir=str(out_dir), reuse=not no_reuse)
+        except HearflowError as exc:
+            failures += 1
+            _print_error(exc, prefix=f"{path}: ")
+            continue
+        _print_outcome(outcome, as_json)
+    set_reporter(None)
+    if failures:
+        click.echo(f"{failures} of {len(files)} file(s) failed", err=True)
+        sys.exit(EXIT_FAILED)
+
+
+def _diarizer_flags(num_speakers, min_speakers, max_speakers, pairs) -> dict:
+    from hearflow.errors import ConfigError
+
+    options = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--diarizer-option {pair!r}: expected KEY=VALUE", code="invalid_options")
+        try:
+            options[key.strip()] = json.loads(value)
+        except ValueError:
+            options[key.strip()] = value
+    hints = {"num_speakers": num_speakers, "min_speakers": min_speakers, "max_speakers": max_speakers}
+    return {**options, **{k: v for k, v in hints.items() if v is not None}}
+
+
+def _print_outcome(outcome, as_json: bool) -> None:
+    result = outcome.result
+    if as_json:
+        click.echo(json.dumps(result.to_response(), ensure_ascii=False))
+        return
+    status = "reused stored result" if outcome.reused else "stored"
+    diarizer = f"diarizer {result.separator} · " if result.mode == "mono" and result.separator else ""
+    click.echo(f"call {result.id} · {result.audio_seconds:.1f} s · mode {result.mode} · {diarizer}"
+               f"language {result.language or '?'} · {status}", err=True)
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
+    click.echo(result.transcript)
+    click.echo("")
+    click.echo("Speaker timing:")
+    total = sum(result.speaker_timing.values()) or 1.0
+    for speaker, seconds in result.speaker_timing.items():
+        click.echo(f"  {speaker}: {seconds:.1f} s ({100 * seconds / total:.0f}%)")
+    record = result.analysis
+    if record and record.analysis:
+        kind = "heuristic" if record.heuristic else record.model
+        click.echo(f"\nAnalysis ({record.analyzer}, {kind}):")
+        click.echo("  " + record.analysis.as_text().replace("\n", "\n  "))
+        click.echo(f"Summary: {record.analysis.summary}")
+    elif record and record.error:
+        click.echo(f"analysis failed, transcript kept: error[{record.error.code}]: {record.error.message}",
+                   err=True)
+    for path in outcome.outputs:
+        click.echo(f"wrote {path}", err=True)
+    for report in outcome.deliveries:
+        last = report.attempts[-1] if report.attempts else None
+        detail = (last.error or f"HTTP {last.status}") if last else "no attempt"
+        state = "delivered" if report.delivered else f"NOT delivered ({detail}; see the deliveries table)"
+        click.echo(f"{report.sink}: {state} to {report.target} after {len(report.attempts)} attempt(s)", err=True)
+
+
+class _StderrProgress:
+    """One updating line on a terminal; one line per stage change elsewhere (logs stay readable).
+    With ``only``, other stages are not shown (an archive shows files, not each call's stages)."""
+
+    def __init__(self, only: str | None = None):
+        self.tty = sys.stderr.isatty()
+        self.last = None
+        self.only = only
+
+    def __call__(self, stage, fraction=None, detail=""):
+        if self.only and stage != self.only:
+            return
+        if self.only and fraction is not None:
+            filled = int(fraction * 24)
+            line = f"[{'#' * filled}{'.' * (24 - filled)}] {fraction:4.0%} {detail}"
+            sys.stderr.write(f"\r\033[K{line}" if self.tty else f"{line}\n")
+            if self.tty and fraction == 1.0:
+                sys.stderr.write("\n")
+            sys.stderr.flush()
+        elif self.tty:
+            percent = f" {fraction:4.0%}" if fraction is not None else ""
+            sys.stderr.write(f"\r\033[K{stage}{percent} {detail}")
+            if fraction == 1.0:
+                sys.stderr.write("\n")
+            sys.stderr.flush()
+        elif (stage, detail) != self.last and fraction in (None, 0.0, 1.0):
+            sys.stderr.write(f"{stage}: {detail}\n")
+        self.last = (stage, detail)
+
+
+@cli.command()
+@click.argument("sources", nargs=-1, required=True)
+@click.option("--pattern", default="**/*", show_default=True,
+              help="Glob for directories; the default takes files with an audio extension.")
+@click.option("-w", "--workers", default=2, show_default=True, type=click.IntRange(min=1),
+              help="Calls processed at once on this machine.")
+@click.option("--dask", "dask_address", default=None, metavar="ADDRESS",
+              help="Run the calls on a Dask cluster (tcp://host:8786) instead of local threads.")
+@format_option()
+@click.option("-o", "--out-dir", type=click.Path(file_okay=False), default=None,
+              help="Where --format files go. [default: .]")
+@diarizer_options
+@run_options
+def archive(sources, pattern, workers, dask_address, formats, out_dir, diarizer, num_speakers, min_speakers,
+            max_speakers, diarizer_option, analyzer, config, no_reuse, as_json, quiet, verbose, db):
+    """Analyse every recording in directories, .txt lists or https URLs, and store them all.
+
+    Calls already stored are skipped, the same bytes twice are processed once, and a bad file is
+    recorded with its coded error while the rest go on. Safe to interrupt: run it again and it
+    finishes the rest. Exit code 1 if any file failed.
+
+    \b
+    Examples:
+      hearflow archive /calls
+      hearflow archive /calls --pattern '2026-11-*/*.wav' -w 4 -f html -o cards/
+      hearflow archive calls.txt --json > run.json
+    """
+    from hearflow.prefect_env import quiet_prefect
+    from hearflow.progress import set_reporter
+
+    flags = {name: value for name, value in {"analyzer": analyzer, "diarizer": diarizer}.items() if value}
+    settings = _settings(config, flags, {}, _diarizer_flags(num_speakers, min_speakers, max_speakers,
+                                                            diarizer_option))
+    quiet_prefect(verbose, quiet)
+    from hearflow_flows import process_archive
+
+    set_reporter(None if quiet or as_json else _StderrProgress(only="archive"))
+    try:
+        summary = process_archive(list(sources), pattern=pattern, settings=settings, db_path=db, workers=workers,
+                                  dask_address=dask_address, formats=list(formats), out_dir=out_dir,
+                                  reuse=not no_reuse)
+    finally:
+        set_reporter(None)
+    if as_json:
+        click.echo(summary.model_dump_json(indent=2))
+    else:
+        _print_summary(summary)
+    if summary.failed:
+        sys.exit(EXIT_FAILED)
+
+
+def _print_summary(summary) -> None:
+    click.echo(f"archive run {summary.run_id}")
+    for label, value in (("found", summary.found), ("processed", summary.processed),
+                         ("skipped (stored)", summary.skipped), ("duplicates", summary.duplicates),
+                         ("failed", summary.failed),
+                         ("audio", f"{summary.audio_seconds / 60:.1f} min"),
+                         ("wall time", f"{summary.wall_seconds:.1f} s"),
+                         ("throughput", f"{summary.calls_per_minute:.2f} calls/min, "
+                                        f"{summary.audio_hours_per_hour:.2f} audio h/h")):
+        click.echo(f"  {label:<17} {value}")
+    for failure in summary.failures:
+        click.echo(f"  failed: {failure['source']}: error[{failure['code']}]: {failure['message']}")
+
+
+@cli.command()
+@click.option("--archive", "archive_sources", multiple=True, metavar="DIR|LIST|URL",
+              help="What the scheduled archive deployment processes (repeatable). Without it only the "
+                   "on-demand single-call deployment is served.")
+@click.option("--cron", default="0 2 * * *", show_default=True, help="Schedule of the archive deployment.")
+@click.option("--timezone", default="UTC", show_default=True)
+@click.option("-w", "--workers", default=2, show_default=True, type=click.IntRange(min=1))
+@click.option("--dask", "dask_address", default=None, metavar="ADDRESS", help="Run archive calls on this Dask cluster.")
+@config_option
+@db_option
+def serve(archive_sources, cron, timezone, workers, dask_address, config, db):
+    """Serve hearflow's flows as Prefect deployments until stopped (Ctrl-C).
+
+    Registers "analyze-call/on-demand" (one call, started from the Prefect UI or
+    `prefect deployment run`) and, with --archive, "process-archive/nightly" on a cron schedule.
+    Both appear in the Prefect UI with their schedules. Point PREFECT_API_URL at your server first.
+
+    \b
+    Example:
+      prefect server start &
+      export PREFECT_API_URL=http://127.0.0.1:4200/api
+      hearflow serve --archive /calls --cron "0 2 * * *"
+    """
+    from prefect import serve as serve_deployments
+    from prefect.schedules import Cron
+    from prefect.settings import get_current_settings
+
+    from hearflow.errors import ConfigError
+
+    if not get_current_settings().api.url:  # a temporary server would vanish with its schedules
+        raise ConfigError("serving deployments needs a running Prefect server", code="prefect_server_required",
+                          hint="run `prefect server start`, then export PREFECT_API_URL=http://127.0.0.1:4200/api")
+    from hearflow_flows import analyze_call, process_archive
+
+    settings = _settings(config, {}, {}).model_dump(mode="json")
+    deployments = [analyze_call.to_deployment(name="on-demand", parameters={"settings": settings, "db_path": db})]
+    if archive_sources:
+        deployments.append(process_archive.to_deployment(
+            name="nightly", schedules=[Cron(cron, timezone=timezone)],
+            parameters={"sources": list(archive_sources), "settings": settings, "db_path": db,
+                        "workers": workers, "dask_address": dask_address}))
+    serve_deployments(*deployments)
