@@ -66,13 +66,6 @@ def turns_of(diarizer, samples, rate):
     return diarizer.separate(audio).turns
 
 
-def _value(text: str):
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=1)
@@ -80,7 +73,9 @@ def main() -> None:
     parser.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                         help="an option of the diarizer, e.g. hop=1.0 (repeatable)")
     args = parser.parse_args()
-    options = {key: _value(value) for key, _, value in (o.partition("=") for o in args.option)}
+    from hearflow.settings import parse_pairs
+
+    options = parse_pairs(args.option, flag="--option")
 
     from diarize_fixtures import der
     from hearflow.plugins import build_registry

@@ -118,19 +118,10 @@ def analyze(files, mode, formats, out_dir, model, language, asr, diarizer, num_s
 
 
 def _diarizer_flags(num_speakers, min_speakers, max_speakers, pairs) -> dict:
-    from hearflow.errors import ConfigError
+    from hearflow.settings import parse_pairs
 
-    options = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise ConfigError(f"--diarizer-option {pair!r}: expected KEY=VALUE", code="invalid_options")
-        try:
-            options[key.strip()] = json.loads(value)
-        except ValueError:
-            options[key.strip()] = value
     hints = {"num_speakers": num_speakers, "min_speakers": min_speakers, "max_speakers": max_speakers}
-    return {**options, **{k: v for k, v in hints.items() if v is not None}}
+    return {**parse_pairs(pairs), **{k: v for k, v in hints.items() if v is not None}}
 
 
 def _print_outcome(outcome, as_json: bool) -> None:

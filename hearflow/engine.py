@@ -21,13 +21,12 @@ from hearflow.stages import Analyzer, AsrBackend, Decoder, Metric, Separator, Si
 
 
 class Engine:
-    diarizer_notes: tuple[str, ...] = ()  # why mono calls are not diarized, when the default is missing
-
     def __init__(self, settings: AnalyzeSettings | None = None, registry: Registry | None = None):
         self.settings = settings or AnalyzeSettings()
         self.registry = registry or build_registry()
         self.asr: AsrBackend = self._stage("asr", self.settings.asr, self.settings.asr_options)
-        self.diarizer: Separator = self._diarizer()
+        # diarizer_notes: why mono calls are not diarized, when the default diarizer is missing
+        self.diarizer, self.diarizer_notes = self._diarizer()
         self.metrics: list[Metric] = self._metrics()
         self.analyzer: Analyzer | None = self._analyzer()
         self.sinks: list[Sink] = [self._stage("sink", name, options) for name, options in self.settings.sinks.items()]
@@ -37,18 +36,17 @@ class Engine:
         stage_class.ensure_available()
         return stage_class(options)
 
-    def _diarizer(self) -> Separator:
+    def _diarizer(self) -> tuple[Separator, tuple[str, ...]]:
         name = self.settings.diarizer
-        if name is None:  # not chosen: the offline default when its extra is installed
-            default = self.registry.find("separator", DEFAULT_DIARIZER)
-            if default is not None and default.available():
-                name = default.name
-            else:
-                name = "none"
-                hint = default.install_hint() if default else None
-                self.diarizer_notes = (f"the default diarizer '{DEFAULT_DIARIZER}' is not installed"
-                                       + (f" ({hint})" if hint else ""),)
-        return self._stage("separator", name, self.settings.diarizer_options)
+        if name is not None:
+            return self._stage("separator", name, self.settings.diarizer_options), ()
+        # Not chosen: the offline default when its extra is installed, else none, saying why.
+        default = self.registry.find("separator", DEFAULT_DIARIZER)
+        if default is not None and default.available():
+            return self._stage("separator", default.name, self.settings.diarizer_options), ()
+        hint = default.install_hint() if default else None
+        note = f"the default diarizer '{DEFAULT_DIARIZER}' is not installed" + (f" ({hint})" if hint else "")
+        return self._stage("separator", "none", self.settings.diarizer_options), (note,)
 
     def _metrics(self) -> list[Metric]:
         known = self.registry.names("metric")

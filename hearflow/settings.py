@@ -58,3 +58,20 @@ class AnalyzeSettings(BaseModel):
 def digest(value: Any) -> str:
     """A stable hash of JSON-able data (keys sorted), for cache keys and call ids."""
     return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def parse_pairs(pairs, flag: str = "--diarizer-option") -> dict[str, Any]:
+    """``KEY=VALUE`` strings as options: values that parse as JSON are typed (``2``, ``0.5``,
+    ``true``), the rest stay text."""
+    from hearflow.errors import ConfigError
+
+    options: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"{flag} {pair!r}: expected KEY=VALUE", code="invalid_options")
+        try:
+            options[key.strip()] = json.loads(value)
+        except ValueError:
+            options[key.strip()] = value
+    return options
