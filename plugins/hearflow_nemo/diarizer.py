@@ -80,7 +80,7 @@ class NemoDiarizer(Separator):
             soundfile.write(wav, speech, VAD_RATE)
             manifest = self._write_manifests(work, wav, len(speech) / VAD_RATE, regions)
             with _LOCK:
-                _run(self._config(work, manifest), self.model_reference())
+                _run(self._config(work, manifest, self.model_reference()))
             return named_turns(read_rttm(work / "pred_rttms" / f"{UNIQUE_ID}.rttm"))
 
     def _write_manifests(self, work: Path, wav: Path, duration: float, regions) -> tuple[Path, Path]:
@@ -94,7 +94,7 @@ class NemoDiarizer(Separator):
             "label": "UNK", "uniq_id": UNIQUE_ID}) + "\n" for start, end in regions))
         return call, vad
 
-    def _config(self, work: Path, manifests: tuple[Path, Path]) -> dict:
+    def _config(self, work: Path, manifests: tuple[Path, Path], model: str) -> dict:
         call, vad = manifests
         options = self.options
         return {
@@ -105,7 +105,7 @@ class NemoDiarizer(Separator):
                 "collar": 0.25, "ignore_overlap": True,
                 "vad": {"model_path": None, "external_vad_manifest": str(vad), "parameters": {}},
                 "speaker_embeddings": {
-                    "model_path": None,  # set by _run, once the reference is resolved
+                    "model_path": model,
                     "parameters": {
                         "window_length_in_sec": list(options.windows),
                         "shift_length_in_sec": list(options.shifts),
@@ -123,13 +123,13 @@ class NemoDiarizer(Separator):
         }
 
 
-def _run(config: dict, model: str) -> None:
+def _run(config: dict) -> None:
     _quiet_nemo()
     import torch
     from nemo.collections.asr.models import ClusteringDiarizer
     from omegaconf import OmegaConf
 
-    config["diarizer"]["speaker_embeddings"]["model_path"] = model
+    model = config["diarizer"]["speaker_embeddings"]["model_path"]
     try:
         diarizer = ClusteringDiarizer(cfg=OmegaConf.create(config))
     except Exception as exc:  # file, archive and NGC errors all mean: no usable model
