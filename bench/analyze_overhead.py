@@ -90,7 +90,7 @@ class Run:
 
 def make_recordings(folder: Path) -> list[Recording]:
     """A stereo call, the same call mixed to mono, and a stereo call three times as long."""
-    from hearflow.synth import SUPPORT_CALL, build_call, write_call
+    from hearflow.media.synth import SUPPORT_CALL, build_call, write_call
 
     call, long_call = build_call(), build_call(SUPPORT_CALL * 3)
     plan = (("stereo.wav", call, True), ("mono.wav", call, False), ("long_stereo.wav", long_call, True))
@@ -162,7 +162,7 @@ def prepared_engine():
     """An ``Engine`` with default settings, prepared (imports, its own model load) once; returns
     (engine, seconds)."""
     start = time.perf_counter()
-    from hearflow.engine import Engine
+    from hearflow.pipeline.engine import Engine
 
     engine = Engine()
     engine.prepare()

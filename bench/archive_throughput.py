@@ -35,7 +35,7 @@ RESULTS = Path(__file__).resolve().parent / "results" / "archive_throughput.json
 
 def make_archive(folder: Path, calls: int) -> float:
     """``calls`` distinct calls (rotating through the support script); returns their audio seconds."""
-    from hearflow.synth import SUPPORT_CALL, build_call, write_call
+    from hearflow.media.synth import SUPPORT_CALL, build_call, write_call
 
     total = 0.0
     for index in range(calls):

@@ -44,7 +44,7 @@ def recordings(directory: Path) -> dict:
     import soundfile
 
     from diarize_fixtures import BACKCHANNEL_CALL, THREE_PARTY_CALL, rttm_turns
-    from hearflow.synth import SUPPORT_CALL, build_call
+    from hearflow.media.synth import SUPPORT_CALL, build_call
     from media import pyannote_sample
 
     sample = pyannote_sample(directory)
@@ -78,7 +78,7 @@ def main() -> None:
     options = parse_pairs(args.option, flag="--option")
 
     from diarize_fixtures import der
-    from hearflow.plugins import build_registry
+    from hearflow.plugins.manager import build_registry
     from hearflow_whisper import WhisperAsr
 
     diarizer, asr = build_registry().get("separator", args.diarizer)(options), WhisperAsr()

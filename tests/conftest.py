@@ -67,7 +67,7 @@ def pytest_unconfigure(config):
 
 @pytest.fixture(scope="session")
 def call():
-    from hearflow.synth import build_call
+    from hearflow.media.synth import build_call
 
     return build_call()
 
@@ -79,7 +79,7 @@ def media_dir(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def stereo_wav(call, media_dir) -> Path:
-    from hearflow.synth import write_call
+    from hearflow.media.synth import write_call
 
     path = media_dir / "support-stereo.wav"
     write_call(call, path, stereo=True)
@@ -88,7 +88,7 @@ def stereo_wav(call, media_dir) -> Path:
 
 @pytest.fixture(scope="session")
 def mono_wav(call, media_dir) -> Path:
-    from hearflow.synth import write_call
+    from hearflow.media.synth import write_call
 
     path = media_dir / "support-mono.wav"
     write_call(call, path, stereo=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from hearflow.models import Turn
-from hearflow.scoring import annotation, der, rttm_turns  # noqa: F401  (re-exported for the tests)
+from hearflow.evaluation.scoring import annotation, der, rttm_turns  # noqa: F401  (re-exported for the tests)
 
 
 # The caller answers the agent's long turns with short acknowledgements.

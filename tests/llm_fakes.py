@@ -10,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from hearflow.models import CallResult, Segment
-from hearflow.synth import SUPPORT_CALL
+from hearflow.media.synth import SUPPORT_CALL
 from hearflow_metrics.conversation import ConversationMetric
 
 MAX_STALL = 2.0  # seconds a stalled reply waits at most, so a timeout test always ends

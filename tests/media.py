@@ -7,7 +7,7 @@ import zipfile
 from importlib import metadata
 from pathlib import Path
 
-from hearflow.scoring import wer  # noqa: F401  (re-exported for the tests)
+from hearflow.evaluation.scoring import wer  # noqa: F401  (re-exported for the tests)
 
 
 ROOT = Path(__file__).resolve().parent.parent

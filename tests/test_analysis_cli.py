@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from hearflow.store import Store
+from hearflow.store.store import Store
 
 CONFIG = """
 analyzer = "offline"

@@ -16,7 +16,7 @@ import pytest
 from prefect.client.orchestration import get_client
 
 from hearflow.settings import AnalyzeSettings
-from hearflow.synth import SUPPORT_CALL, build_call, write_call
+from hearflow.media.synth import SUPPORT_CALL, build_call, write_call
 from hearflow_flows import process_archive
 from media import convert
 

@@ -7,9 +7,9 @@ import json
 import numpy as np
 import pytest
 
-from hearflow.engine import Engine
-from hearflow.hookspecs import hookimpl
-from hearflow.plugins import build_registry, get_plugin_manager
+from hearflow.pipeline.engine import Engine
+from hearflow.plugins.hookspecs import hookimpl
+from hearflow.plugins.manager import build_registry, get_plugin_manager
 from hearflow.settings import AnalyzeSettings
 from hearflow_diarize import EmbeddedDiarizer
 

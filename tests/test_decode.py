@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from hearflow.engine import Engine
-from hearflow.separation import fake_stereo_reason
+from hearflow.pipeline.engine import Engine
+from hearflow.media.separation import fake_stereo_reason
 from media import FORMATS
 
 

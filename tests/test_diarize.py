@@ -13,7 +13,7 @@ import soundfile
 from diarize_fixtures import (BACKCHANNEL_CALL, THREE_PARTY_CALL, der, rttm_turns,
                               words_on_right_speaker)
 from hearflow.errors import ConfigError
-from hearflow.synth import SUPPORT_CALL, build_call, write_call
+from hearflow.media.synth import SUPPORT_CALL, build_call, write_call
 from media import pyannote_sample
 
 pytestmark = pytest.mark.slow
@@ -28,7 +28,7 @@ def calls():
 
 @pytest.fixture(scope="module")
 def registry():
-    from hearflow.plugins import build_registry
+    from hearflow.plugins.manager import build_registry
     from hearflow_diarize import EmbeddedDiarizer
 
     registry = build_registry()
@@ -100,7 +100,7 @@ def test_silence_has_no_turns():
 
 @pytest.mark.parametrize("name", ["support", "backchannel"])
 def test_words_land_on_the_right_speaker(calls, registry, tmp_path, name):
-    from hearflow.engine import Engine
+    from hearflow.pipeline.engine import Engine
     from hearflow.settings import AnalyzeSettings
 
     call = calls[name]
@@ -112,7 +112,7 @@ def test_words_land_on_the_right_speaker(calls, registry, tmp_path, name):
 
 
 def test_telephone_mulaw_8k(calls, registry, tmp_path):
-    from hearflow.engine import Engine
+    from hearflow.pipeline.engine import Engine
     from hearflow.settings import AnalyzeSettings
 
     call = calls["support"]
@@ -148,8 +148,8 @@ def test_eval_scores_a_diarized_call_against_the_references(cli, tmp_path):
 
 def test_onnx_and_torch_encoders_agree(call):
     """The exported encoder is a speed-up, not a different model: both give the same voices."""
-    from hearflow.audio import resample
-    from hearflow.vad import speech_regions
+    from hearflow.media.audio import resample
+    from hearflow.media.vad import speech_regions
     from hearflow_diarize.embeddings import (_onnx_encoder, _torch_embeddings, _window_frames, mel_frames,
                                              window_embeddings)
     from hearflow_diarize.windows import sliding_windows

@@ -9,7 +9,7 @@ from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from prefect.client.schemas.sorting import TaskRunSort
 
 from hearflow.settings import AnalyzeSettings
-from hearflow.store import Store
+from hearflow.store.store import Store
 from hearflow_flows import analyze_call
 
 

@@ -9,8 +9,8 @@ import srt
 import webvtt
 from pyannote.database.util import load_rttm
 
-from hearflow.engine import Engine
-from hearflow.outputs import write_outputs
+from hearflow.pipeline.engine import Engine
+from hearflow.output.files import write_outputs
 
 
 @pytest.fixture(scope="module")

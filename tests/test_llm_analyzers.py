@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from hearflow.engine import Engine
+from hearflow.pipeline.engine import Engine
 from hearflow.errors import AnalysisError, ConfigError
 from hearflow.models import CallAnalysis
 from hearflow.settings import AnalyzeSettings
@@ -258,7 +258,7 @@ def test_missing_key_is_a_config_error(vendor, call):
 
 def test_ask_command_stores_the_answer(vendor, server, call, cli, tmp_path):
     """`hearflow ask` with each vendor's analyzer, configured from the environment as a user would."""
-    from hearflow.store import Store
+    from hearflow.store.store import Store
 
     db = tmp_path / "h.db"
     store = Store(db)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hearflow.engine import Engine
+from hearflow.pipeline.engine import Engine
 from hearflow.models import CallResult, Segment, Word
 from hearflow_metrics.conversation import ConversationMetric
 from hearflow_metrics.trackers import TrackerMetric

@@ -8,9 +8,9 @@ import textwrap
 import pytest
 
 from hearflow.errors import ConfigError
-from hearflow.hookspecs import hookimpl
-from hearflow.plugins import build_registry, get_plugin_manager
-from hearflow.stages import Formatter
+from hearflow.plugins.hookspecs import hookimpl
+from hearflow.plugins.manager import build_registry, get_plugin_manager
+from hearflow.plugins.stages import Formatter
 from hearflow_whisper import WhisperAsr
 
 
@@ -72,8 +72,8 @@ def test_third_party_plugin_by_entry_point(tmp_path, cli, stereo_wav):
     formatter and a command, shows in `hearflow plugins`, and works on a stored call."""
     (tmp_path / "hearflow_shout.py").write_text(textwrap.dedent('''
         import click
-        from hearflow.hookspecs import hookimpl
-        from hearflow.stages import Formatter
+        from hearflow.plugins.hookspecs import hookimpl
+        from hearflow.plugins.stages import Formatter
 
         class Shout(Formatter):
             name = "shout"

@@ -14,9 +14,9 @@ from local_http import local_server
 
 PLUGIN = textwrap.dedent('''
     import json, urllib.request
-    from hearflow.hookspecs import hookimpl
+    from hearflow.plugins.hookspecs import hookimpl
     from hearflow.models import Segment, Transcript, Word
-    from hearflow.stages import AsrBackend, StageOptions
+    from hearflow.plugins.stages import AsrBackend, StageOptions
 
     class RemoteAsr(AsrBackend):
         name = "remote-test"

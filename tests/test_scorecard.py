@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from hearflow.errors import ConfigError
-from hearflow.store import Store
+from hearflow.store.store import Store
 from hearflow_scorecard import HtmlFormatter
 from hearflow_scorecard.render import render_scorecard
 from hearflow_scorecard.timecode import clock

@@ -9,7 +9,7 @@ from sqlite_utils import Migrations
 
 from hearflow.errors import ConfigError, NotFoundError
 from hearflow.models import CallResult, Segment, Word
-from hearflow.store import Store
+from hearflow.store.store import Store
 
 
 def _result(call_id="abc123def4567890", text="we can offer a discount on the annual plan"):
@@ -56,8 +56,8 @@ def test_unknown_and_ambiguous_ids(tmp_path):
 def test_migrations_run_once_and_plugin_sets_apply(tmp_path):
     import pluggy
 
-    from hearflow.hookspecs import hookimpl
-    from hearflow.plugins import get_plugin_manager
+    from hearflow.plugins.hookspecs import hookimpl
+    from hearflow.plugins.manager import get_plugin_manager
 
     extra = Migrations("hearflow-test-plugin")
 

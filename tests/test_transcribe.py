@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hearflow.engine import Engine
+from hearflow.pipeline.engine import Engine
 from media import pyannote_sample, wer
 
 

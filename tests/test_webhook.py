@@ -169,7 +169,7 @@ def test_no_secret_is_refused(monkeypatch):
 
 
 def test_no_secret_stops_the_engine_before_any_work(monkeypatch):
-    from hearflow.engine import Engine
+    from hearflow.pipeline.engine import Engine
     from hearflow.settings import AnalyzeSettings
 
     monkeypatch.delenv("HEARFLOW_WEBHOOK_SECRET", raising=False)
@@ -301,7 +301,7 @@ def test_cli_verify_without_a_secret(cli, tmp_path):
 
 
 def test_cli_send_replays_a_stored_call_and_logs_attempts(cli, tmp_path):
-    from hearflow.store import Store
+    from hearflow.store.store import Store
 
     db = tmp_path / "h.db"
     result = call_result()

@@ -12,14 +12,14 @@ from pathlib import Path
 
 from prefect import flow, task
 
-from hearflow.audiofile import Fingerprint
-from hearflow.engine import Engine
-from hearflow.fetch import local_copy
+from hearflow.media.audiofile import Fingerprint
+from hearflow.pipeline.engine import Engine
+from hearflow.media.fetch import local_copy
 from hearflow.models import AnalysisRecord, Audio, CallResult, DeliveryReport, Separation, Transcript
-from hearflow.outputs import write_outputs
-from hearflow.plugins import get_plugin_manager
+from hearflow.output.files import write_outputs
+from hearflow.plugins.manager import get_plugin_manager
 from hearflow.settings import AnalyzeSettings, digest
-from hearflow.store import Store
+from hearflow.store.store import Store
 
 log = logging.getLogger("hearflow")
 

@@ -15,15 +15,15 @@ from prefect import flow, task
 from prefect.futures import as_completed
 from pydantic import BaseModel, Field
 
-from hearflow.audiofile import Fingerprint
-from hearflow.engine import Engine
+from hearflow.media.audiofile import Fingerprint
+from hearflow.pipeline.engine import Engine
 from hearflow.errors import HearflowError, StageUnavailableError
-from hearflow.fetch import is_url, local_copy
+from hearflow.media.fetch import is_url, local_copy
 from hearflow.models import CallResult, ErrorInfo, utc_now
-from hearflow.outputs import write_outputs
+from hearflow.output.files import write_outputs
 from hearflow.progress import report
 from hearflow.settings import AnalyzeSettings
-from hearflow.store import Store
+from hearflow.store.store import Store
 from hearflow_flows.analyze import compute_call
 from hearflow_flows.artifacts import publish_summary
 from hearflow_flows.sources import expand_sources

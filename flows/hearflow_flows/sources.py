@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hearflow.audiofile import SUPPORTED_FORMATS
-from hearflow.fetch import is_url
+from hearflow.media.audiofile import SUPPORTED_FORMATS
+from hearflow.media.fetch import is_url
 
 AUDIO_SUFFIXES = frozenset(f".{name}" for name in SUPPORTED_FORMATS)
 LIST_SUFFIXES = frozenset({".txt", ".list", ".lst"})

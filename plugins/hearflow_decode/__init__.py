@@ -6,11 +6,11 @@ from pathlib import Path
 
 import numpy as np
 
-from hearflow.audiofile import SUPPORTED_FORMATS
-from hearflow.errors import InputError
-from hearflow.hookspecs import hookimpl
-from hearflow.models import Audio
-from hearflow.stages import Decoder
+from hearflow import SUPPORTED_FORMATS
+from hearflow import InputError
+from hearflow import hookimpl
+from hearflow import Audio
+from hearflow import Decoder
 
 
 def _corrupt(path: Path, format: str, detail: object) -> InputError:

@@ -22,10 +22,7 @@ from __future__ import annotations
 import numpy as np
 from pydantic import Field, model_validator
 
-from hearflow.audio import resample
-from hearflow.models import Audio, Separation, Track, Turn
-from hearflow.stages import Separator, SpeakerHints
-from hearflow.vad import VAD_RATE, speech_regions
+from hearflow import VAD_RATE, MonoDiarizer, Turn, resample, speech_regions
 
 from hearflow_diarize.clustering import cluster_windows
 from hearflow_diarize.embeddings import mel_frames, window_embeddings
@@ -33,13 +30,13 @@ from hearflow_diarize.turns import label_regions, to_turns
 from hearflow_diarize.windows import sliding_windows
 
 
-class EmbeddedDiarizer(Separator):
+class EmbeddedDiarizer(MonoDiarizer):
     name = "embedded"
     description = "offline diarization of mono calls: Silero VAD, Resemblyzer voices, clustering"
     requires = ("torch", "silero_vad", "resemblyzer", "sklearn")
     extra = "diarize"
 
-    class Options(SpeakerHints):
+    class Options(MonoDiarizer.Options):
         prune: float = Field(default=0.3, gt=0, le=1, description="share of affinity links each window keeps")
         window: float = Field(default=1.5, gt=0.2, description="embedding window, seconds")
         hop: float = Field(default=0.75, gt=0.05, description="window step, seconds")
@@ -53,14 +50,7 @@ class EmbeddedDiarizer(Separator):
                 raise ValueError("hop must not exceed window, or speech between windows goes unheard")
             return self
 
-    def separate(self, audio: Audio) -> Separation:
-        track = Track(audio.mono(), audio.sample_rate)
-        turns = self.diarize(track.samples, audio.sample_rate)
-        notes = () if turns else ("diarization found no speech",)
-        return Separation(mode="mono", tracks=(track,), turns=tuple(turns), diarized=True, notes=notes)
-
     def diarize(self, samples: np.ndarray, sample_rate: int) -> list[Turn]:
-        """Speaker turns of one mono track."""
         options = self.options
         speech = resample(samples, sample_rate, VAD_RATE)
         regions = speech_regions(speech, threshold=options.vad_threshold)

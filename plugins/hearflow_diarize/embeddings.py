@@ -91,7 +91,7 @@ def _onnx_encoder():
     (no ``onnx`` package, or a torch without the exporter): torch then does the work."""
     from importlib.metadata import version
 
-    from hearflow.store import home
+    from hearflow import home
 
     path = home() / "models" / f"voice-encoder-{version('resemblyzer')}.onnx"
     try:

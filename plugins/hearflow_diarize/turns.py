@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from hearflow.models import Turn
-from hearflow.separation import named_turns
+from hearflow import Turn
+from hearflow import named_turns
 
 from hearflow_diarize.windows import Window
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from hearflow.hookspecs import hookimpl
-from hearflow.stages import Formatter
-from hearflow.templating import render
+from hearflow import hookimpl
+from hearflow import Formatter
+from hearflow import render
 
 
 def clock(seconds: float, separator: str = ".") -> str:

@@ -2,7 +2,7 @@
 chat-completions endpoint). Both send the same prompt, validate the answer against
 :class:`hearflow.models.CallAnalysis`, re-ask on invalid output and raise coded AnalysisErrors."""
 
-from hearflow.hookspecs import hookimpl
+from hearflow import hookimpl
 from hearflow_llm.anthropic_analyzer import AnthropicAnalyzer
 from hearflow_llm.openai_analyzer import OpenAICompatibleAnalyzer
 

@@ -15,7 +15,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from hearflow.errors import AnalysisError
+from hearflow import AnalysisError
 from hearflow_llm.prompt import correction
 
 T = TypeVar("T")

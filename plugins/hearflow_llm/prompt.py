@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from hearflow.models import CallAnalysis, CallResult
+from hearflow import CallAnalysis, CallResult
 from hearflow_llm.quotes import QuotedAnswer
 
 ANALYSIS_TOOL = "record_call_analysis"

@@ -1,6 +1,6 @@
 """Call metrics: talk time, talk ratio, monologues, interactivity, patience and keyword trackers."""
 
-from hearflow.hookspecs import hookimpl
+from hearflow import hookimpl
 from hearflow_metrics.conversation import ConversationMetric
 from hearflow_metrics.trackers import TrackerMetric
 

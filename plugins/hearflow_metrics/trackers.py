@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from hearflow.models import CallResult, TrackerHit, TrackerReport
-from hearflow.stages import Metric, StageOptions
-from hearflow.text import tokens
+from hearflow import CallResult, TrackerHit, TrackerReport
+from hearflow import Metric, StageOptions
+from hearflow import tokens
 
 DEFAULT_TRACKERS = {
     "pricing": ["price", "pricing", "cost", "discount", "expensive", "cheaper", "budget", "quote", "invoice",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hearflow.hookspecs import hookimpl
+from hearflow import hookimpl
 
 from hearflow_nemo.diarizer import NemoDiarizer
 

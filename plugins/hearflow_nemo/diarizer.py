@@ -18,14 +18,8 @@ from pathlib import Path
 
 from pydantic import Field, model_validator
 
-from hearflow.audio import resample
-from hearflow.errors import ConfigError
-from hearflow.models import Audio, Separation, Track
-from hearflow.rttm import read_rttm
-from hearflow.separation import named_turns
-from hearflow.stages import Separator, SpeakerHints
-from hearflow.vad import VAD_RATE, speech_regions
-from hearflow.weights import local_or_hub
+from hearflow import (VAD_RATE, ConfigError, MonoDiarizer, local_or_hub, named_turns, read_rttm, resample,
+                      speech_regions)
 
 MODEL_HINT = "pass model=FILE.nemo with a local speaker-embedding model, or an NGC model name where NGC is reachable"
 UNIQUE_ID = "call"  # NeMo keys every file by this name; each call has its own directory
@@ -33,14 +27,14 @@ UNIQUE_ID = "call"  # NeMo keys every file by this name; each call has its own d
 _LOCK = threading.Lock()  # the diarizer rewrites its output directory and touches torch's global autocast
 
 
-class NemoDiarizer(Separator):
+class NemoDiarizer(MonoDiarizer):
     name = "nemo"
     description = "NVIDIA NeMo clustering diarizer on a speaker-embedding .nemo (TitaNet, ECAPA)"
     requires = ("nemo.collections.asr", "silero_vad")
     extra = "nemo"
     install_note = "in a venv of its own: NeMo pins older lightning, fsspec and packaging"
 
-    class Options(SpeakerHints):
+    class Options(MonoDiarizer.Options):
         model: str = Field(default="titanet_large", description=".nemo file or NGC model name")
         max_speakers: int | None = Field(default=8, ge=1, description="NeMo's max_num_speakers")
         # NeMo's telephonic defaults: five scales, the shortest one sets the output resolution.
@@ -62,15 +56,12 @@ class NemoDiarizer(Separator):
     def prepare(self) -> None:
         self.model_reference()
 
-    def separate(self, audio: Audio) -> Separation:
-        track = Track(audio.mono(), audio.sample_rate)
-        speech = resample(track.samples, track.sample_rate, VAD_RATE)
+    def diarize(self, samples, sample_rate: int):
+        speech = resample(samples, sample_rate, VAD_RATE)
         regions = speech_regions(speech, threshold=self.options.vad_threshold)
-        turns = self.diarize(speech, regions) if regions else []
-        notes = () if turns else ("diarization found no speech",)
-        return Separation(mode="mono", tracks=(track,), turns=tuple(turns), diarized=True, notes=notes)
+        return self._cluster(speech, regions) if regions else []
 
-    def diarize(self, speech, regions: list[tuple[float, float]]):
+    def _cluster(self, speech, regions: list[tuple[float, float]]):
         """Turns of 16 kHz mono ``speech`` whose speech ``regions`` are known."""
         import soundfile
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from collections import Counter
 
-from hearflow.hookspecs import hookimpl
-from hearflow.models import AnalysisRecord, Answer, CallAnalysis, CallResult, Segment
-from hearflow.stages import Analyzer, StageOptions
-from hearflow.text import STOPWORDS, contains_phrase, content_stems, tokens
+from hearflow import hookimpl
+from hearflow import AnalysisRecord, Answer, CallAnalysis, CallResult, Segment
+from hearflow import Analyzer, StageOptions
+from hearflow import STOPWORDS, contains_phrase, content_stems, tokens
 from hearflow_offline import lexicon
 
 MODEL = "offline-lexicon-1"

@@ -16,11 +16,7 @@ import warnings
 
 from pydantic import Field
 
-from hearflow.errors import ConfigError
-from hearflow.models import Audio, Separation, Track, Turn
-from hearflow.separation import first_speech_names, named_turns
-from hearflow.stages import Separator, SpeakerHints
-from hearflow.weights import local_or_hub
+from hearflow import ConfigError, MonoDiarizer, Turn, first_speech_names, local_or_hub, named_turns
 
 DEFAULT_PIPELINE = "pyannote/speaker-diarization-community-1"
 PIPELINE_HINT = ("pass pipeline=DIR with a directory holding the pipeline's config.yaml and its models, "
@@ -47,14 +43,14 @@ def load_pipeline(reference: str, token: str | None):
     return pipeline
 
 
-class PyannoteDiarizer(Separator):
+class PyannoteDiarizer(MonoDiarizer):
     name = "pyannote"
     description = "pyannote.audio pipeline from a local directory or the hub (HF_TOKEN)"
     requires = ("pyannote.audio", "torchaudio")
     extra = "pyannote"
     install_note = "in a venv of its own: it brings PyTorch 2.9.1 with torchaudio"
 
-    class Options(SpeakerHints):
+    class Options(MonoDiarizer.Options):
         pipeline: str = Field(default=DEFAULT_PIPELINE, description="local directory or hub name")
         token_env: str = Field(default="HF_TOKEN", description="environment variable holding the hub token")
 
@@ -64,20 +60,16 @@ class PyannoteDiarizer(Separator):
     def prepare(self) -> None:
         self.pipeline_reference()
 
-    def separate(self, audio: Audio) -> Separation:
+    def diarize_views(self, samples, sample_rate: int) -> tuple[list[Turn], list[Turn]]:
         import torch
 
-        track = Track(audio.mono(), audio.sample_rate)
         pipeline = load_pipeline(self.pipeline_reference(), os.environ.get(self.options.token_env) or None)
-        waveform = torch.from_numpy(track.samples).float().unsqueeze(0)  # (channel, time), decoded already
+        waveform = torch.from_numpy(samples).float().unsqueeze(0)  # (channel, time), decoded already
         with _LOCK, warnings.catch_warnings():
             # Its pooling warns on every chunk too short for a standard deviation; the result is fine.
             warnings.filterwarnings("ignore", category=UserWarning, module=r"pyannote\.")
-            output = pipeline({"waveform": waveform, "sample_rate": track.sample_rate}, **self.hints())
-        exclusive, overlapped = self.views(output)
-        notes = () if exclusive else ("diarization found no speech",)
-        return Separation(mode="mono", tracks=(track,), turns=tuple(exclusive), overlapped=tuple(overlapped),
-                          diarized=True, notes=notes)
+            output = pipeline({"waveform": waveform, "sample_rate": sample_rate}, **self.hints())
+        return self.views(output)
 
     def hints(self) -> dict:
         options = self.options

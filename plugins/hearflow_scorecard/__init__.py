@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from hearflow.hookspecs import hookimpl
-from hearflow.stages import Formatter
+from hearflow import hookimpl
+from hearflow import Formatter
 
 
 class HtmlFormatter(Formatter):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hearflow.models import CallAnalysis
+from hearflow import CallAnalysis
 
 # How each choice reads for the business: what a supervisor would want to see in green or red.
 TONES = {

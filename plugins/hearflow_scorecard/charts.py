@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hearflow.models import CallResult, TrackerReport
+from hearflow import CallResult, TrackerReport
 from hearflow_scorecard.speakers import speaker_of
 from hearflow_scorecard.timecode import clock
 

@@ -9,7 +9,7 @@ import click
 
 def add_scorecard_command(cli: click.Group) -> None:
     # Imported here: hearflow.cli is the module that calls this hook, so it is loaded by now.
-    from hearflow.cli import db_option
+    from hearflow import db_option
 
     @cli.command()
     @click.argument("call_id")
@@ -28,7 +28,7 @@ def add_scorecard_command(cli: click.Group) -> None:
           hearflow scorecard 3f2a -o card.html
           hearflow scorecard 3f2a --templates my-templates/
         """
-        from hearflow.outputs import write_atomic
+        from hearflow import write_atomic
         from hearflow_scorecard.render import render_scorecard
 
         result = load_call(db, call_id)
@@ -38,7 +38,7 @@ def add_scorecard_command(cli: click.Group) -> None:
 
 
 def load_call(db, call_id: str):
-    from hearflow.store import Store
+    from hearflow import Store
 
     store = Store(db)
     try:

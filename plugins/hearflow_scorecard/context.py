@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hearflow.models import CallResult, ConversationMetrics
+from hearflow import CallResult, ConversationMetrics
 from hearflow_scorecard.analysis_view import dimensions
 from hearflow_scorecard.charts import talk_split, timeline
 from hearflow_scorecard.speakers import SPEAKER_PALETTE, TRACKER_PALETTE, assign_colours, speaker_of, speakers_in

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import jinja2
 
-from hearflow.errors import ConfigError
-from hearflow.models import CallResult
-from hearflow.templating import TEMPLATES_ENV, environment
+from hearflow import ConfigError
+from hearflow import CallResult
+from hearflow import TEMPLATES_ENV, environment
 from hearflow_scorecard.context import scorecard_context
 
 TEMPLATE = "scorecard.html.j2"

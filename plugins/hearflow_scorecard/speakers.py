@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hearflow.models import CallResult, ConversationMetrics, Segment, speaker_sort_key
+from hearflow import CallResult, ConversationMetrics, Segment, speaker_sort_key
 
 # A segment without a label belongs to the lone speaker, as in ``CallResult.transcript``.
 UNLABELLED_SPEAKER = "SPEAKER_1"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hearflow.models import TrackerReport
+from hearflow import TrackerReport
 from hearflow_scorecard.speakers import tint
 from hearflow_scorecard.timecode import clock
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from hearflow.models import CallResult, Segment, TrackerHit
+from hearflow import CallResult, Segment, TrackerHit
 from hearflow_scorecard.speakers import speaker_of
 
 # A hit's start lies inside its segment, give or take rounding of word times.

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from hearflow.hookspecs import hookimpl
-from hearflow.models import Separation, Track
-from hearflow.stages import Separator
+from hearflow import hookimpl
+from hearflow import Separation, Track
+from hearflow import Separator
 
 
 class ChannelSeparator(Separator):

@@ -1,6 +1,6 @@
 """Signed webhook delivery of finished calls, and the ``hearflow webhook`` commands."""
 
-from hearflow.hookspecs import hookimpl
+from hearflow import hookimpl
 from hearflow_webhook.sink import WebhookSink
 
 

@@ -9,7 +9,7 @@ from hearflow_webhook.signing import DEFAULT_TOLERANCE, SECRET_ENV
 
 def add_webhook_commands(cli: click.Group) -> None:
     # Imported here: hearflow.cli is the module that calls this hook, so it is loaded by now.
-    from hearflow.cli import config_option, db_option
+    from hearflow import config_option, db_option
 
     @cli.group()
     def webhook():
@@ -33,7 +33,7 @@ def add_webhook_commands(cli: click.Group) -> None:
         Example:
           hearflow webhook verify --timestamp 1767225600 --signature sha256=9f2c… request.json
         """
-        from hearflow.errors import ConfigError
+        from hearflow import ConfigError
         from hearflow_webhook.signing import verify as verify_signature
 
         if not secret:
@@ -59,9 +59,9 @@ def add_webhook_commands(cli: click.Group) -> None:
           hearflow webhook send 3f2a --url https://example.com/hooks/calls
           hearflow webhook send 3f2a --config hearflow.toml
         """
-        from hearflow.errors import HearflowError
-        from hearflow.settings import AnalyzeSettings
-        from hearflow.store import Store
+        from hearflow import HearflowError
+        from hearflow import AnalyzeSettings
+        from hearflow import Store
         from hearflow_webhook.sink import WebhookSink
 
         options = dict(AnalyzeSettings.from_file(config).sinks.get("webhook", {})) if config else {}

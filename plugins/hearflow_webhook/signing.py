@@ -10,7 +10,7 @@ import hashlib
 import hmac
 import time
 
-from hearflow.errors import HearflowError
+from hearflow import HearflowError
 
 SECRET_ENV = "HEARFLOW_WEBHOOK_SECRET"
 SCHEME = "sha256"

@@ -11,9 +11,9 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator
 
 from hearflow import __version__
-from hearflow.errors import ConfigError
-from hearflow.models import CallResult, DeliveryAttempt, DeliveryReport, utc_now
-from hearflow.stages import Sink, StageOptions
+from hearflow import ConfigError
+from hearflow import CallResult, DeliveryAttempt, DeliveryReport, utc_now
+from hearflow import Sink, StageOptions
 from hearflow_webhook.retry import backoff_delay, is_retryable
 from hearflow_webhook.signing import (ATTEMPT_HEADER, DELIVERY_HEADER, SECRET_ENV, SIGNATURE_HEADER,
                                       TIMESTAMP_HEADER, sign)

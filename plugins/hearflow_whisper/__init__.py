@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import functools
 
-from hearflow.audio import resample
-from hearflow.errors import ConfigError
-from hearflow.hookspecs import hookimpl
-from hearflow.models import Segment, Transcript, Word
-from hearflow.stages import AsrBackend, StageOptions
-from hearflow.weights import local_or_hub
+from hearflow import resample
+from hearflow import ConfigError
+from hearflow import hookimpl
+from hearflow import Segment, Transcript, Word
+from hearflow import AsrBackend, StageOptions
+from hearflow import local_or_hub
 
 EMBEDDED_MODEL = "tiny.en"
 WHISPER_RATE = 16_000

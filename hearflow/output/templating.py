@@ -9,7 +9,7 @@ from pathlib import Path
 import jinja2
 
 TEMPLATES_ENV = "HEARFLOW_TEMPLATES"
-_PACKAGE_DIR = Path(__file__).resolve().parent
+_PACKAGE_DIR = Path(__file__).resolve().parent.parent  # the hearflow package
 
 
 def shipped_template_dirs() -> list[Path]:

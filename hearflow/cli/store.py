@@ -6,7 +6,7 @@ import json
 
 import click
 
-from hearflow.cli import _settings, _store, cli, config_option, db_option
+from hearflow.cli.common import settings_from, open_store, cli, config_option, db_option
 
 
 @cli.command()
@@ -16,10 +16,10 @@ from hearflow.cli import _settings, _store, cli, config_option, db_option
 @db_option
 def show(call_id, format_, db):
     """Print a stored call in any output format. CALL_ID may be a unique prefix."""
-    from hearflow.plugins import build_registry
+    from hearflow.plugins.manager import build_registry
 
     formatter = build_registry().get("formatter", format_)()
-    store = _store(db)
+    store = open_store(db)
     try:
         click.echo(formatter.render(store.get(call_id)), nl=False)
     finally:
@@ -39,10 +39,10 @@ def ask(call_id, question, analyzer, config, db):
     Example:
       hearflow ask e43f "Did the customer agree to the terms?"
     """
-    from hearflow.engine import Engine
+    from hearflow.pipeline.engine import Engine
 
-    settings = _settings(config, {"analyzer": analyzer} if analyzer else {}, {})
-    store = _store(db)
+    settings = settings_from(config, {"analyzer": analyzer} if analyzer else {}, {})
+    store = open_store(db)
     try:
         result = store.get(call_id)
         answer = Engine(settings).ask(result, question)
@@ -80,7 +80,7 @@ def evaluate(call_id, rttm, reference, collar, as_json, db):
     missing = [m for m in ("pyannote.metrics", "jiwer") if importlib.util.find_spec(m) is None]
     if missing:
         raise StageUnavailableError(f"scoring needs {', '.join(missing)}", hint="pip install 'hearflow[diarize]'")
-    store = _store(db)
+    store = open_store(db)
     try:
         result = store.get(call_id)
     finally:
@@ -103,7 +103,7 @@ def evaluate(call_id, rttm, reference, collar, as_json, db):
 @db_option
 def calls(limit, db):
     """List stored calls, newest first."""
-    store = _store(db)
+    store = open_store(db)
     try:
         rows = store.calls(limit)
     finally:
@@ -121,7 +121,7 @@ def calls(limit, db):
 @db_option
 def search(query, limit, db):
     """Full-text search over stored transcripts (SQLite FTS5 syntax: "exact phrase", refund OR return)."""
-    store = _store(db)
+    store = open_store(db)
     try:
         rows = store.search(query, limit)
     finally:

@@ -10,7 +10,7 @@ from pathlib import Path
 import sqlite_utils
 
 from hearflow.errors import ConfigError, NotFoundError
-from hearflow.migrations import migrations
+from hearflow.store.migrations import migrations
 from hearflow.models import Answer, CallResult, DeliveryReport, ErrorInfo, utc_now
 
 DB_ENV = "HEARFLOW_DB"

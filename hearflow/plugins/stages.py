@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from hearflow.errors import ConfigError, StageUnavailableError
+from hearflow.models import Audio, Separation, Track
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from hearflow.models import (AnalysisRecord, Answer, Audio, CallResult, DeliveryReport, Separation,
-                                 Transcript)
+    from hearflow.models import AnalysisRecord, Answer, CallResult, DeliveryReport, Transcript, Turn
 
 
 class StageOptions(BaseModel):
@@ -128,6 +128,31 @@ class Separator(Stage):
 
     def separate(self, audio: Audio) -> Separation:
         raise NotImplementedError
+
+
+class MonoDiarizer(Separator):
+    """A diarizer: turns with speakers on the mixed-down call. Subclasses implement ``diarize``
+    (or ``diarize_views``, when the model also sees overlapping speech); this class makes the
+    separation every diarizer returns."""
+
+    class Options(SpeakerHints):
+        pass
+
+    def separate(self, audio: Audio) -> Separation:
+        track = Track(audio.mono(), audio.sample_rate)
+        exclusive, overlapped = self.diarize_views(track.samples, track.sample_rate)
+        notes = () if exclusive else ("diarization found no speech",)
+        return Separation(mode="mono", tracks=(track,), turns=tuple(exclusive), overlapped=tuple(overlapped),
+                          diarized=True, notes=notes)
+
+    def diarize(self, samples: np.ndarray, sample_rate: int) -> list[Turn]:
+        """Speaker turns of one mono track, one speaker at a time."""
+        raise NotImplementedError
+
+    def diarize_views(self, samples: np.ndarray, sample_rate: int) -> tuple[list[Turn], list[Turn]]:
+        """The exclusive turns (words are attributed by them) and the overlapping ones (empty when
+        the model does not see overlap)."""
+        return self.diarize(samples, sample_rate), []
 
 
 class AsrBackend(Stage):

@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 
 from hearflow.models import CallResult
-from hearflow.plugins import Registry
+from hearflow.plugins.manager import Registry
 
 
 def output_stem(result: CallResult) -> str:

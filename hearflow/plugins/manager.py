@@ -10,7 +10,7 @@ import pluggy
 
 from hearflow import hookspecs
 from hearflow.errors import ConfigError
-from hearflow.stages import STAGE_KINDS, Stage
+from hearflow.plugins.stages import STAGE_KINDS, Stage
 
 ENTRY_POINT_GROUP = "hearflow"
 # Comma-separated entry-point names to load; unset loads all, empty loads none.

@@ -1,4 +1,4 @@
-"""The ``hearflow`` command line. Heavy libraries load only inside the command that needs them."""
+"""The ``hearflow`` click group, the options its commands share, and how errors are printed."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except HearflowError as exc:
-            _print_error(exc)
+            print_error(exc)
             ctx.exit(EXIT_FAILED)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
@@ -38,7 +38,7 @@ class _Group(click.Group):
             ctx.exit(EXIT_FAILED)
 
 
-def _print_error(exc: HearflowError, prefix: str = "") -> None:
+def print_error(exc: HearflowError, prefix: str = "") -> None:
     click.echo(f"{prefix}error[{exc.code}]: {exc.message}", err=True)
     if exc.hint:
         click.echo(f"  hint: {exc.hint}", err=True)
@@ -65,8 +65,8 @@ def cli(debug):
         os.environ["HEARFLOW_DEBUG"] = "1"
 
 
-def _store(db):
-    from hearflow.store import Store
+def open_store(db):
+    from hearflow.store.store import Store
 
     return Store(db)
 
@@ -85,7 +85,7 @@ def format_option():
                         help="Output format to write (repeatable): json, srt, vtt, txt, rttm, or a plugin's.")
 
 
-def _settings(config, flags: dict, asr_flags: dict, diarizer_flags: dict | None = None):
+def settings_from(config, flags: dict, asr_flags: dict, diarizer_flags: dict | None = None):
     """Settings from --config (TOML), with command-line flags on top."""
     from hearflow.settings import AnalyzeSettings
 
@@ -101,7 +101,7 @@ def _settings(config, flags: dict, asr_flags: dict, diarizer_flags: dict | None 
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable list.")
 def plugins(as_json):
     """Every registered stage: kind, name, the plugin that registered it, and whether it can run."""
-    from hearflow.plugins import build_registry
+    from hearflow.plugins.manager import build_registry
 
     rows = []
     for kind, registration in build_registry().registrations():
@@ -125,30 +125,8 @@ def plugins(as_json):
 @click.option("--mono", is_flag=True, help="Mix both parties into one channel instead of one each.")
 def example(path, mono):
     """Write a short two-party support call to PATH (spoken by espeak-ng) to try hearflow on."""
-    from hearflow.synth import build_call, write_call
+    from hearflow.media.synth import build_call, write_call
 
     write_call(build_call(), path, stereo=not mono)
     click.echo(f"wrote {path} ({'mono' if mono else 'stereo: agent left, customer right'}); "
                f"now run: hearflow analyze {path}", err=True)
-
-
-def build_cli():
-    """The click group with every plugin's commands added."""
-    from hearflow.plugins import get_plugin_manager
-
-    get_plugin_manager().hook.register_commands(cli=cli)
-    return cli
-
-
-def main():
-    try:
-        command = build_cli()
-    except HearflowError as exc:
-        _print_error(exc)
-        sys.exit(EXIT_FAILED)
-    command(prog_name="hearflow")
-
-
-# The commands that run the pipeline and those that read the store live in their own modules;
-# importing them adds their commands to the group.
-from hearflow import cli_pipeline, cli_store  # noqa: E402,F401

@@ -8,16 +8,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from hearflow.attribute import attribute, speaker_timing
-from hearflow.audiofile import Fingerprint, fingerprint
+from hearflow.pipeline.attribute import attribute, speaker_timing
+from hearflow.media.audiofile import Fingerprint, fingerprint
 from hearflow.errors import ConfigError, HearflowError
 from hearflow.models import (AnalysisRecord, Answer, Audio, CallResult, DeliveryReport, ErrorInfo, Segment,
                              Separation, Track, Transcript)
-from hearflow.plugins import Registry, build_registry
+from hearflow.plugins.manager import Registry, build_registry
 from hearflow.progress import report
-from hearflow.separation import fake_stereo_reason
+from hearflow.media.separation import fake_stereo_reason
 from hearflow.settings import DEFAULT_DIARIZER, AnalyzeSettings, digest
-from hearflow.stages import Analyzer, AsrBackend, Decoder, Metric, Separator, Sink
+from hearflow.plugins.stages import Analyzer, AsrBackend, Decoder, Metric, Separator, Sink
 
 
 class Engine:

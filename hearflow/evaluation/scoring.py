@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from hearflow.models import CallResult, Turn
-from hearflow.rttm import read_rttm
+from hearflow.evaluation.rttm import read_rttm
 
 DEFAULT_COLLAR = 0.25  # seconds forgiven around each reference boundary, as is usual for DER
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from hearflow.cli import EXIT_FAILED, _print_error, _settings, cli, config_option, db_option, format_option
+from hearflow.cli.common import EXIT_FAILED, print_error, settings_from, cli, config_option, db_option, format_option
 from hearflow.errors import HearflowError
 
 
@@ -80,17 +80,17 @@ def analyze(files, mode, formats, out_dir, model, language, asr, diarizer, num_s
       hearflow analyze call.mp3 --mode channel -f srt -f vtt -o out/
       hearflow analyze *.wav --language en-US --json > results.jsonl
     """
-    from hearflow.audiofile import inspect
-    from hearflow.fetch import is_url
-    from hearflow.engine import Engine
-    from hearflow.prefect_env import quiet_prefect
+    from hearflow.media.audiofile import inspect
+    from hearflow.media.fetch import is_url
+    from hearflow.pipeline.engine import Engine
+    from hearflow_flows.prefect_env import quiet_prefect
     from hearflow.progress import set_reporter
 
     flags = {name: value for name, value in {
         "mode": mode, "asr": asr, "diarizer": diarizer, "analyzer": analyzer,
         "max_bytes": int(max_size * 1e6) if max_size else None,
     }.items() if value is not None}  # flags left out keep the --config or default value
-    settings = _settings(config, flags, {"model": model, "language": language},
+    settings = settings_from(config, flags, {"model": model, "language": language},
                          _diarizer_flags(num_speakers, min_speakers, max_speakers, diarizer_option))
     Engine(settings).prepare(formats)  # a bad option fails now, not once per file
     set_reporter(None if quiet else _StderrProgress())
@@ -108,7 +108,7 @@ def analyze(files, mode, formats, out_dir, model, language, asr, diarizer, num_s
                                    out_dir=str(out_dir), reuse=not no_reuse)
         except HearflowError as exc:
             failures += 1
-            _print_error(exc, prefix=f"{path}: ")
+            print_error(exc, prefix=f"{path}: ")
             continue
         _print_outcome(outcome, as_json)
     set_reporter(None)
@@ -216,11 +216,11 @@ def archive(sources, pattern, workers, dask_address, formats, out_dir, diarizer,
       hearflow archive /calls --pattern '2026-11-*/*.wav' -w 4 -f html -o cards/
       hearflow archive calls.txt --json > run.json
     """
-    from hearflow.prefect_env import quiet_prefect
+    from hearflow_flows.prefect_env import quiet_prefect
     from hearflow.progress import set_reporter
 
     flags = {name: value for name, value in {"analyzer": analyzer, "diarizer": diarizer}.items() if value}
-    settings = _settings(config, flags, {}, _diarizer_flags(num_speakers, min_speakers, max_speakers,
+    settings = settings_from(config, flags, {}, _diarizer_flags(num_speakers, min_speakers, max_speakers,
                                                             diarizer_option))
     quiet_prefect(verbose, quiet)
     from hearflow_flows import process_archive
@@ -288,7 +288,7 @@ def serve(archive_sources, cron, timezone, workers, dask_address, config, db):
                           hint="run `prefect server start`, then export PREFECT_API_URL=http://127.0.0.1:4200/api")
     from hearflow_flows import analyze_call, process_archive
 
-    settings = _settings(config, {}, {}).model_dump(mode="json")
+    settings = settings_from(config, {}, {}).model_dump(mode="json")
     deployments = [analyze_call.to_deployment(name="on-demand", parameters={"settings": settings, "db_path": db})]
     if archive_sources:
         deployments.append(process_archive.to_deployment(
