@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,18 +36,66 @@ class Fingerprint:
 def inspect(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[int, str]:
     """Size and sniffed format, reading only the first bytes: the cheap checks, done first."""
     path = Path(path)
+    with open_regular(path) as handle:
+        size = os.fstat(handle.fileno()).st_size
+        _check_size(path, size, max_bytes)
+        head = _read(handle, path, 64)
+    return size, sniff(head, path)
+
+
+def fingerprint(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Fingerprint:
+    """Check a file can be read and is plausibly audio; hash its bytes without loading them all."""
+    path = Path(path)
+    digest = hashlib.sha256()
+    with open_regular(path) as handle:
+        size = os.fstat(handle.fileno()).st_size
+        _check_size(path, size, max_bytes)
+        head = _read(handle, path, 64)
+        format = sniff(head, path)
+        digest.update(head)
+        for block in iter(lambda: _read(handle, path, 1 << 20), b""):
+            digest.update(block)
+    return Fingerprint(path, digest.hexdigest(), size, format)
+
+
+# What a path is when it is not a regular file, for the error message.
+_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"),
+          (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
+
+
+def open_regular(path: Path):
+    """Open ``path`` for reading only if it is a regular file (symlinks to one are fine).
+
+    A FIFO or a device can block the first read forever or never end, so it is refused before
+    any read. The file is opened non-blocking (a FIFO with no writer would otherwise block in
+    ``open`` itself) and checked again on the open descriptor, so a swap between the two checks
+    is caught too."""
     try:
-        if path.is_dir():
-            raise IsADirectoryError(path)
-        size = path.stat().st_size
-        with path.open("rb") as handle:
-            head = handle.read(64)
+        _refuse_irregular(path, os.stat(path).st_mode)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         raise InputError(f"{path}: no such file", code="unreadable_file") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a directory, not a recording", code="unreadable_file") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot be read ({exc.strerror or exc})", code="unreadable_file") from None
+    try:
+        _refuse_irregular(path, os.fstat(fd).st_mode)
+        os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return os.fdopen(fd, "rb")
+
+
+def _refuse_irregular(path: Path, mode: int) -> None:
+    if stat.S_ISREG(mode):
+        return
+    what = next((name for test, name in _KINDS if test(mode)), "not a regular file")
+    code = "unreadable_file" if stat.S_ISDIR(mode) else "not_a_regular_file"
+    raise InputError(f"{path}: is {what}, not a recording", code=code,
+                     hint=None if stat.S_ISDIR(mode) else "copy the recording to a regular file first")
+
+
+def _check_size(path: Path, size: int, max_bytes: int) -> None:
     if size == 0:
         raise InputError(f"{path}: the file is empty", code="empty_file")
     if size > max_bytes:
@@ -54,20 +104,13 @@ def inspect(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> tuple[in
             code="file_too_large",
             hint="raise the limit with --max-size MB if this recording is genuine",
         )
-    return size, sniff(head, path)
 
 
-def fingerprint(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Fingerprint:
-    """Check a file can be read and is plausibly audio; hash its bytes without loading them all."""
-    size, format = inspect(path, max_bytes=max_bytes)
-    digest = hashlib.sha256()
+def _read(handle, path: Path, size: int) -> bytes:
     try:
-        with Path(path).open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
+        return handle.read(size)
     except OSError as exc:
         raise InputError(f"{path}: cannot be read ({exc.strerror or exc})", code="unreadable_file") from None
-    return Fingerprint(Path(path), digest.hexdigest(), size, format)
 
 
 def sniff(head: bytes, path: Path) -> str:
