@@ -8,8 +8,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-# respond(method, path, body) -> (status, content type, body)
-Responder = Callable[[str, str, bytes], tuple[int, str, bytes]]
+# respond(method, path, body) -> (status, content type, body) or (status, content type, body, headers)
+Responder = Callable[[str, str, bytes], tuple]
 
 
 @contextmanager
@@ -19,9 +19,11 @@ def local_server(respond: Responder, tls: ssl.SSLContext | None = None) -> Itera
     class Handler(BaseHTTPRequestHandler):
         def _answer(self):
             length = int(self.headers.get("Content-Length") or 0)
-            status, content_type, body = respond(self.command, self.path, self.rfile.read(length))
+            status, content_type, body, *extra = respond(self.command, self.path, self.rfile.read(length))
             self.send_response(status)
             self.send_header("Content-Type", content_type)
+            for name, value in (extra[0] if extra else {}).items():
+                self.send_header(name, value)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
