@@ -26,7 +26,7 @@ from hearflow.settings import AnalyzeSettings
 from hearflow.store.store import Store
 from hearflow_flows.analyze import compute_call
 from hearflow_flows.artifacts import publish_summary
-from hearflow_flows.sources import expand_sources
+from hearflow_flows.sources import BadEntry, expand_sources
 
 
 @dataclass
@@ -137,6 +137,9 @@ def _plan(engine, store, items, summary, reuse) -> list[tuple[str, Fingerprint |
     summary.found = len(items)
     todo, seen = [], set()
     for source in items:
+        if isinstance(source, BadEntry):
+            _fail(store, summary, source.source, None, _error(source.error))
+            continue
         if is_url(source):
             todo.append((source, None))  # hashed once fetched, by the worker
             continue
