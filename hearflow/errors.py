@@ -20,8 +20,8 @@ class HearflowError(Exception):
         return f"{text}\n  hint: {self.hint}" if self.hint else text
 
     def __reduce__(self):
-        # Keep code and hint when Prefect or a worker process pickles the error.
-        return (_rebuild, (type(self), self.message, self.code, self.hint))
+        # Keep code, hint and any detail set on the error (e.g. attempts) when a worker pickles it.
+        return (_rebuild, (type(self), self.message, self.code, self.hint), dict(self.__dict__))
 
 
 def _rebuild(cls, message, code, hint):
@@ -56,3 +56,12 @@ class AnalysisError(HearflowError):
     """An analyzer gave no valid analysis (malformed output, refused, endpoint down)."""
 
     code = "analysis_failed"
+
+
+class StoreError(HearflowError):
+    """The SQLite store cannot be used as it is (corrupt, read-only, from a newer hearflow).
+
+    Raised when the store is opened, so a command fails before any audio work, and by
+    ``Store.save`` when a write fails late: the caller still has the result and can print it."""
+
+    code = "store_unavailable"

@@ -71,6 +71,12 @@ def open_store(db):
     return Store(db)
 
 
+def check_store(db) -> None:
+    """Open the store once and close it: a corrupt, read-only or newer store fails the command
+    with its code before any audio work."""
+    open_store(db).close()
+
+
 config_option = click.option(
     "--config", type=click.Path(exists=True, dir_okay=False), envvar="HEARFLOW_CONFIG",
     help="TOML settings file (mode, asr_options, metrics.trackers, analyzer, …); flags override it.")

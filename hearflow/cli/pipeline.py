@@ -8,7 +8,8 @@ from pathlib import Path
 
 import click
 
-from hearflow.cli.common import EXIT_FAILED, print_error, settings_from, cli, config_option, db_option, format_option
+from hearflow.cli.common import (EXIT_FAILED, check_store, print_error, settings_from, cli, config_option, db_option,
+                                 format_option)
 from hearflow.errors import HearflowError
 
 
@@ -93,6 +94,7 @@ def analyze(files, mode, formats, out_dir, model, language, asr, diarizer, num_s
     settings = settings_from(config, flags, {"model": model, "language": language},
                          _diarizer_flags(num_speakers, min_speakers, max_speakers, diarizer_option))
     Engine(settings).prepare(formats)  # a bad option fails now, not once per file
+    check_store(db)  # so does a store that cannot take the results
     set_reporter(None if quiet else _StderrProgress())
     failures = 0
     for index, path in enumerate(files):
@@ -222,6 +224,7 @@ def archive(sources, pattern, workers, dask_address, formats, out_dir, diarizer,
     flags = {name: value for name, value in {"analyzer": analyzer, "diarizer": diarizer}.items() if value}
     settings = settings_from(config, flags, {}, _diarizer_flags(num_speakers, min_speakers, max_speakers,
                                                             diarizer_option))
+    check_store(db)  # before Prefect starts or any file is read
     quiet_prefect(verbose, quiet)
     from hearflow_flows import process_archive
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import sqlite_utils
 
-from hearflow.errors import ConfigError, NotFoundError
+from hearflow.errors import ConfigError, NotFoundError, StoreError
+from hearflow.store.health import check_newer_schema, check_schema, classify
 from hearflow.store.migrations import migrations
 from hearflow.models import Answer, CallResult, DeliveryReport, ErrorInfo, utc_now
 
@@ -26,18 +29,55 @@ def default_db_path() -> Path:
 
 
 class Store:
+    """Opening a store checks it: a file that is not a database, cannot be written, was migrated
+    by a newer hearflow or lacks a table's keys is a coded ``StoreError`` here, before any work."""
+
     def __init__(self, path: str | Path | None = None, plugin_manager=None):
+        from hearflow import __version__
+
         self.path = Path(path or default_db_path()).expanduser()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite_utils.Database(self.path)
-        self.db.enable_wal()
-        self.db.execute("PRAGMA busy_timeout = 30000")
-        migrations.apply(self.db)
-        if plugin_manager is not None:
-            plugin_manager.hook.register_migrations(register=lambda extra: extra.apply(self.db))
+        self.db = None
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite_utils.Database(self.path)
+            self.db.execute("PRAGMA busy_timeout = 30000")
+            self.db.execute("select count(*) from sqlite_master").fetchall()  # not a database: fails here
+            check_newer_schema(self.db, migrations, self.path, __version__)
+            self._probe_write()
+            self.db.enable_wal()
+            migrations.apply(self.db)
+            check_schema(self.db, self.path)
+            if plugin_manager is not None:
+                plugin_manager.hook.register_migrations(register=lambda extra: extra.apply(self.db))
+        except (sqlite3.Error, OSError) as exc:
+            self.close()
+            raise classify(exc, self.path) from None
+        except StoreError:
+            self.close()
+            raise
+
+    def _probe_write(self) -> None:
+        # SQLite opens a file it may not write read-only without a word, and even grants it a
+        # write lock; only a write shows it. This one is rolled back.
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.execute("CREATE TABLE main._hearflow_write_probe (x)")
+        finally:
+            self.db.execute("ROLLBACK")
 
     def close(self) -> None:
-        self.db.close()
+        if self.db is not None:
+            self.db.close()
+
+    @contextmanager
+    def _writing(self, what: str) -> Iterator[None]:
+        """One transaction; a failure is a StoreError saying what was not stored."""
+        try:
+            with self.db.conn:
+                yield
+        except sqlite3.Error as exc:
+            error = classify(exc, self.path)
+            raise StoreError(f"{what} was not stored: {error.message}", code=error.code, hint=error.hint) from None
 
     def save(self, result: CallResult) -> None:
         """Write a call, replacing any earlier rows of the same id, in one transaction."""
@@ -62,7 +102,7 @@ class Store:
              "text": w.text, "probability": w.probability, "speaker": w.speaker, "channel": w.channel}
             for i, s in enumerate(result.segments) for j, w in enumerate(s.words)
         ]
-        with self.db.conn:
+        with self._writing(f"call {result.id}"):
             for table in ("words", "segments"):
                 self.db[table].delete_where("call_id = ?", [result.id])
             self.db["calls"].upsert(call_row, pk="id")
@@ -72,19 +112,21 @@ class Store:
                 self.db["analyses"].insert(_analysis_row(result))
 
     def save_answer(self, call_id: str, answer: Answer) -> None:
-        self.db["answers"].insert({
-            "call_id": call_id, "question": answer.question, "answer": answer.answer,
-            "quotes": json.dumps(list(answer.quotes)), "analyzer": answer.analyzer, "model": answer.model,
-            "usage": json.dumps(answer.usage), "created_at": utc_now(),
-        })
+        with self._writing(f"the answer about call {call_id}"):
+            self.db["answers"].insert({
+                "call_id": call_id, "question": answer.question, "answer": answer.answer,
+                "quotes": json.dumps(list(answer.quotes)), "analyzer": answer.analyzer, "model": answer.model,
+                "usage": json.dumps(answer.usage), "created_at": utc_now(),
+            })
 
     def save_deliveries(self, call_id: str, reports: list[DeliveryReport]) -> None:
         """Log every delivery attempt, one row each."""
-        self.db["deliveries"].insert_all(
-            {"call_id": call_id, "sink": report.sink, "target": report.target, "attempt": attempt.attempt,
-             "at": attempt.at, "status": attempt.status, "error": attempt.error, "seconds": attempt.seconds,
-             "delivered": int(report.delivered and attempt is report.attempts[-1])}
-            for report in reports for attempt in report.attempts)
+        with self._writing(f"the deliveries of call {call_id}"):
+            self.db["deliveries"].insert_all(
+                {"call_id": call_id, "sink": report.sink, "target": report.target, "attempt": attempt.attempt,
+                 "at": attempt.at, "status": attempt.status, "error": attempt.error, "seconds": attempt.seconds,
+                 "delivered": int(report.delivered and attempt is report.attempts[-1])}
+                for report in reports for attempt in report.attempts)
 
     def deliveries(self, call_id: str) -> list[dict]:
         return list(self.db.query("select * from deliveries where call_id = ? order by id", [call_id]))
@@ -108,15 +150,17 @@ class Store:
         return None if stored.analysis is not None and stored.analysis.error is not None else stored
 
     def save_failure(self, run_id: str, source: str, sha256: str | None, error: ErrorInfo) -> None:
-        self.db["failures"].insert({"run_id": run_id, "source": source, "sha256": sha256, "code": error.code,
-                                    "message": error.message, "at": utc_now()})
+        with self._writing(f"the failure of {source}"):
+            self.db["failures"].insert({"run_id": run_id, "source": source, "sha256": sha256,
+                                        "code": error.code, "message": error.message, "at": utc_now()})
 
     def save_run(self, run_id: str, summary: dict, flow_run_id: str | None) -> None:
         counts = {k: summary[k] for k in ("found", "processed", "skipped", "duplicates", "failed",
                                           "audio_seconds", "wall_seconds")}
-        self.db["runs"].upsert({"id": run_id, "flow_run_id": flow_run_id, "started_at": summary["started_at"],
-                                "finished_at": utc_now(), "sources": json.dumps(summary["sources"]),
-                                "summary": json.dumps(summary), **counts}, pk="id")
+        with self._writing(f"archive run {run_id}"):
+            self.db["runs"].upsert({"id": run_id, "flow_run_id": flow_run_id, "started_at": summary["started_at"],
+                                    "finished_at": utc_now(), "sources": json.dumps(summary["sources"]),
+                                    "summary": json.dumps(summary), **counts}, pk="id")
 
     def get(self, call_id: str) -> CallResult:
         """A call by id or unique id prefix."""
