@@ -1,4 +1,4 @@
-"""``hearflow show``, ``ask``, ``eval``, ``calls`` and ``search``: commands on stored calls."""
+"""``hearflow show``, ``ask``, ``eval``, ``calls``, ``prune`` and ``search``: commands on stored calls."""
 
 from __future__ import annotations
 
@@ -98,11 +98,14 @@ def evaluate(call_id, rttm, reference, collar, as_json, db):
         click.echo(f"{name:<9} {value}")
 
 
-@cli.command()
+@cli.group(invoke_without_command=True)
 @click.option("-n", "--limit", default=50, show_default=True)
 @db_option
-def calls(limit, db):
-    """List stored calls, newest first."""
+@click.pass_context
+def calls(ctx, limit, db):
+    """List stored calls, newest first; `hearflow calls delete ID…` removes calls."""
+    if ctx.invoked_subcommand is not None:
+        return
     store = open_store(db)
     try:
         rows = store.calls(limit)
@@ -113,6 +116,57 @@ def calls(limit, db):
     for row in rows:
         click.echo(f"{row['id']}  {row['audio_seconds']:7.1f} s  {row['speakers']} spk  {row['mode']:<7}  "
                    f"{row['stored_at']}  {row['source']}")
+
+
+@calls.command(name="delete")
+@click.argument("call_ids", nargs=-1, required=True)
+@db_option
+@click.pass_context
+def delete_calls(ctx, call_ids, db):
+    """Remove calls everywhere hearflow keeps them: their rows in every table, the full-text
+    index, archive run summaries and files under hearflow's home; then the store file is
+    compacted so its bytes hold nothing of them. CALL_IDS may be unique prefixes."""
+    store = open_store(db or ctx.parent.params.get("db"))
+    try:
+        ids = [store.get(call_id).id for call_id in call_ids]  # every id checked before anything goes
+        _report_erased(_erase(store, list(dict.fromkeys(ids))))
+    finally:
+        store.close()
+
+
+@cli.command()
+@click.option("--older-than", "age", required=True, metavar="AGE",
+              help="Remove calls stored longer ago than this: 12h, 90d, 2w.")
+@click.option("--dry-run", is_flag=True, help="List the calls that would go, remove nothing.")
+@db_option
+def prune(age, dry_run, db):
+    """Remove every call stored before AGE ago, everywhere hearflow keeps it (as `calls delete`)."""
+    from hearflow.store.erase import older_than, parse_age
+
+    store = open_store(db)
+    try:
+        ids = older_than(store, parse_age(age))
+        if dry_run:
+            for call_id in ids:
+                click.echo(call_id)
+            click.echo(f"{len(ids)} call(s) stored more than {age} ago would be removed", err=True)
+            return
+        _report_erased(_erase(store, ids))
+    finally:
+        store.close()
+
+
+def _erase(store, ids):
+    from hearflow.store.erase import erase
+    from hearflow.store.store import home
+
+    return erase(store, ids, home())
+
+
+def _report_erased(erased) -> None:
+    rows = ", ".join(f"{table} {count}" for table, count in sorted(erased.rows.items()) if count)
+    click.echo(f"removed {len(erased.calls)} call(s)" + (f" (rows: {rows})" if rows else "")
+               + (f"; {len(erased.files)} file(s) under the hearflow home" if erased.files else ""), err=True)
 
 
 @cli.command()
