@@ -76,7 +76,7 @@ def analyze_transcript(engine: Engine, result: CallResult, transcript_sha: str) 
     name or the call's id, which the cache key leaves out."""
     record = engine.analyze(result).analysis
     if record is not None and record.error is not None:
-        raise _AnalysisFailed(record)  # retried if the analyzer is networked, then stored as an error
+        raise _AnalysisFailed(record)  # not cached; stored as an error by the caller
     return record
 
 
@@ -129,9 +129,9 @@ def compute_call(engine: Engine, print_: Fingerprint, source: str) -> CallResult
     result = measure_call(engine, result)
     # Keyed by what the analyzer reads, so an unchanged transcript is never sent twice.
     transcript_sha = digest([result.metrics, [s.model_dump() for s in result.segments]])
-    analyzers = [type(engine.analyzer)] if engine.analyzer else []
     try:
-        record = _retrying(analyze_transcript, analyzers)(engine, result, transcript_sha)
+        # Not retried here: an analyzer holds one retry budget of its own (no requests multiplied).
+        record = analyze_transcript(engine, result, transcript_sha)
     except _AnalysisFailed as failed:
         record = failed.record
     return result.model_copy(update={"analysis": record})

@@ -35,7 +35,8 @@ def env_field(*names: str, fallback: str | None | Callable[[dict[str, Any]], str
 
 class LanguageModelOptions(StageOptions):
     timeout: float = Field(120.0, gt=0)  # seconds for one request
-    max_retries: int = Field(2, ge=0)  # SDK retries, with backoff, of 408/409/429/5xx, timeouts, lost connections
+    # One budget per analysis: requests sent = 1 + at most max_retries + at most invalid_retries.
+    max_retries: int = Field(2, ge=0)  # more requests, with backoff, after 408/409/429/5xx, timeouts, lost connections
     invalid_retries: int = Field(2, ge=0)  # re-asks when the answer fails validation
 
 
@@ -70,11 +71,12 @@ class LanguageModelAnalyzer(Analyzer):
                                   hint=f"set {variables}, or the {option} analyzer option")
         with self.open_client() as client:
             return ask_until_valid(self.conversation_class(client, self.options, task), parse,
-                                   invalid_retries=self.options.invalid_retries, what=what)
+                                   invalid_retries=self.options.invalid_retries,
+                                   transport_retries=self.options.max_retries, what=what)
 
     def open_client(self) -> Any:
-        # Both SDKs retry (with backoff) and time out by these same client arguments.
+        # No SDK retries: ask_until_valid holds the one retry budget, so requests are counted once.
         module, name = self.client_class.rsplit(".", 1)
         client_type = getattr(importlib.import_module(module), name)
         return client_type(api_key=self.options.api_key, base_url=self.options.base_url,
-                           timeout=self.options.timeout, max_retries=self.options.max_retries)
+                           timeout=self.options.timeout, max_retries=0)
