@@ -24,6 +24,7 @@ class AnalyzeSettings(BaseModel):
     asr: str = "whisper"
     asr_options: dict[str, Any] = Field(default_factory=dict)
     max_bytes: int = Field(default=DEFAULT_MAX_BYTES, gt=0)
+    decode_timeout: float = Field(default=300.0, gt=0)  # seconds one decoder may take on one file
     metrics: dict[str, dict[str, Any]] = Field(default_factory=dict)  # metric name → its options
     analyzer: str = "auto"  # auto: an LLM analyzer whose key is configured, else offline; none: skip
     analyzer_options: dict[str, Any] = Field(default_factory=dict)

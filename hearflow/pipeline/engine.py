@@ -10,7 +10,8 @@ from dataclasses import replace
 
 from hearflow.pipeline.attribute import attribute, speaker_timing
 from hearflow.media.audiofile import Fingerprint, fingerprint
-from hearflow.errors import ConfigError, HearflowError
+from hearflow.media.isolated import decode_with_limit
+from hearflow.errors import ConfigError, HearflowError, InputError
 from hearflow.models import (AnalysisRecord, Answer, Audio, CallResult, DeliveryReport, ErrorInfo, Segment,
                              Separation, Track, Transcript)
 from hearflow.plugins.manager import Registry, build_registry
@@ -111,12 +112,19 @@ class Engine:
         return fingerprint(path, max_bytes=self.settings.max_bytes)
 
     def decode(self, print_: Fingerprint) -> Audio:
+        """The narrowest decoder that succeeds, each in a child process killed past the time limit."""
         report("decode", None, print_.format)
         error = None
-        for decoder_class in self.decoders_for(print_.format):
+        decoders = self.decoders_for(print_.format)
+        for decoder_class in decoders:
             try:
-                return decoder_class().decode(print_.path, format=print_.format, sha256=print_.sha256,
-                                              size_bytes=print_.size_bytes)
+                return decode_with_limit(decoder_class, print_.path, format=print_.format, sha256=print_.sha256,
+                                         size_bytes=print_.size_bytes, seconds=self.settings.decode_timeout,
+                                         preload=self.registry.stages("decoder"))
+            except InputError as exc:
+                if exc.code == "decode_timeout":
+                    raise  # a hang is not retried by another decoder: it could hang as long again
+                error = exc
             except Exception as exc:  # try the next decoder; the last error is the one reported
                 error = exc
         raise error
@@ -199,7 +207,8 @@ class Engine:
             code = exc.code if isinstance(exc, HearflowError) else "analysis_failed"
             message = exc.message if isinstance(exc, HearflowError) else f"{type(exc).__name__}: {exc}"
             record = AnalysisRecord(analyzer=self.analyzer.name, heuristic=self.analyzer.heuristic,
-                                    error=ErrorInfo(code=code, message=message))
+                                    error=ErrorInfo(code=code, message=message),
+                                    attempts=getattr(exc, "attempts", 1))  # requests the analyzer sent
         return result.model_copy(update={"analysis": record})
 
     def ask(self, result: CallResult, question: str) -> Answer:
