@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlparse
 
-from hearflow.errors import HearflowError, InputError
+from hearflow.errors import ConfigError, HearflowError, InputError
 
 CA_BUNDLE_ENV = "HEARFLOW_CA_BUNDLE"  # extra trust for private https servers
 
@@ -71,7 +71,7 @@ def download(url: str, target: Path, *, max_bytes: int, timeout: float, attempts
     checks = [require_https] + ([check] if check else [])
     for rule in checks:
         rule(url)
-    verify = os.environ.get(CA_BUNDLE_ENV) or True
+    verify = _trust()
     for attempt in range(1, attempts + 1):
         try:
             with httpx.Client(timeout=timeout, verify=verify, follow_redirects=False) as client:
@@ -115,6 +115,17 @@ def _fetch(client, url: str, target: Path, max_bytes: int, checks: list[UrlCheck
             return
     raise InputError(f"{first}: more than {MAX_REDIRECTS} redirects", code="too_many_redirects",
                      hint="pass the final URL of the recording")
+
+
+def _trust():
+    bundle = os.environ.get(CA_BUNDLE_ENV)
+    if not bundle:
+        return True
+    try:
+        return ssl.create_default_context(cafile=bundle)
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(f"{CA_BUNDLE_ENV}={bundle}: not a readable PEM file of certificates ({exc})",
+                          code="invalid_config") from None
 
 
 def _certificate_failure(exc: Exception) -> bool:
