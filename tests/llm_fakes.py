@@ -18,12 +18,14 @@ MAX_STALL = 2.0  # seconds a stalled reply waits at most, so a timeout test alwa
 
 @dataclass(frozen=True)
 class Scripted:
-    """One HTTP answer: status, JSON body, headers, and how long to stall before sending it."""
+    """One HTTP answer: status, JSON body (or ``raw`` bytes, sent as they are), headers, and how
+    long to stall before sending it."""
 
     body: Any
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     stall: float = 0.0
+    raw: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,7 @@ def _handler(vendor: FakeVendor) -> type[BaseHTTPRequestHandler]:
             reply = vendor._answer(Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
             if reply.stall:
                 vendor._stopping.wait(min(reply.stall, MAX_STALL))
-            payload = json.dumps(reply.body).encode()
+            payload = reply.raw if reply.raw is not None else json.dumps(reply.body).encode()
             try:
                 self.send_response(reply.status)
                 for name, value in {"content-type": "application/json", **reply.headers}.items():

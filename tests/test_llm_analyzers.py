@@ -170,7 +170,7 @@ def test_a_corrected_answer_counts_attempts_and_sums_usage(vendor, server, call)
 
 # -- transport --------------------------------------------------------------------------------
 
-def test_rate_limit_is_retried_by_the_sdk(vendor, server, call):
+def test_rate_limit_is_retried_within_the_budget(vendor, server, call):
     server.script(rate_limited(), vendor.answer("record_call_analysis", VALID))
     record = vendor.analyzer(options(vendor, server, max_retries=2)).analyze(call)
     assert record.analysis.intent == VALID["intent"]
@@ -183,7 +183,7 @@ def test_timeout_is_a_transport_error(vendor, server, call):
     with pytest.raises(AnalysisError) as caught:
         vendor.analyzer(options(vendor, server, timeout=0.5, max_retries=1)).analyze(call)
     assert caught.value.code == "analysis_unavailable" and "in time" in caught.value.message
-    assert len(server.requests) == 2  # the first try and the SDK's one retry
+    assert len(server.requests) == 2  # the first try and the one retry of the budget
     assert time.monotonic() - started < 2 * MAX_STALL
 
 
@@ -194,6 +194,47 @@ def test_refused_request_is_not_retried(vendor, server, call):
         vendor.analyzer(options(vendor, server)).analyze(call)
     assert caught.value.code == "analysis_rejected" and "401" in caught.value.message
     assert len(server.requests) == 1
+
+
+def _unavailable() -> Scripted:
+    return Scripted({"type": "error", "error": {"type": "overloaded_error", "message": "busy"}}, status=503)
+
+
+def test_one_retry_budget_per_analysis_counted_truthfully(vendor, server, call, tmp_path):
+    """max_retries=2 means three requests in all, whatever else would retry; the message, the
+    record and the stored row all say three."""
+    from hearflow.store.store import Store
+
+    server.script(_unavailable())
+    engine = Engine(AnalyzeSettings(analyzer=vendor.name, analyzer_options=options(
+        vendor, server, max_retries=2, invalid_retries=2)))
+    analysed = engine.analyze(call)
+    assert len(server.requests) == 3
+    record = analysed.analysis
+    assert record.error.code == "analysis_unavailable" and record.attempts == 3
+    assert record.error.message.endswith("(after 3 request(s))")
+    store = Store(tmp_path / "h.db")
+    store.save(analysed)
+    assert [row["attempts"] for row in store.analyses(call.id)] == [3]
+    store.close()
+
+
+def test_transport_retries_and_re_asks_share_one_exchange(vendor, server, call):
+    server.script(_unavailable(), vendor.answer("record_call_analysis", INVALID),
+                  vendor.answer("record_call_analysis", VALID))
+    record = vendor.analyzer(options(vendor, server, max_retries=1, invalid_retries=1)).analyze(call)
+    assert record.analysis.sentiment == "positive"
+    assert record.attempts == 3 == len(server.requests)
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "text/html"])
+def test_a_body_that_is_not_json_has_its_own_code(vendor, server, call, content_type):
+    server.script(Scripted(None, raw=b"<html><body>Welcome to nginx!</body></html>",
+                           headers={"content-type": content_type}))
+    with pytest.raises(AnalysisError) as caught:
+        vendor.analyzer(options(vendor, server)).analyze(call)
+    assert caught.value.code == "analysis_bad_response" and "not JSON" in caught.value.message
+    assert len(server.requests) == 1  # not retried: the same page would come back
 
 
 # -- ask --------------------------------------------------------------------------------------

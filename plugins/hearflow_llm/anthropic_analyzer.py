@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import Field
 
 from hearflow_llm.base import LanguageModelAnalyzer, LanguageModelOptions, env_field
-from hearflow_llm.exchange import Reply, bad_body, transport_failure
+from hearflow_llm.exchange import Reply, bad_body, parsed, transport_failure
 from hearflow_llm.prompt import Task
 
 DEFAULT_MODEL = "claude-sonnet-5-5"
@@ -35,6 +35,7 @@ class ToolConversation:
             raise transport_failure(anthropic, exc, "the Anthropic API") from exc
         except ValueError as exc:  # a 2xx body that is not JSON
             raise bad_body("the Anthropic API", exc) from exc
+        message = parsed(message, "the Anthropic API")
         call = next((block for block in message.content
                      if block.type == "tool_use" and block.name == self.task.name), None)
         usage = {"input_tokens": message.usage.input_tokens, "output_tokens": message.usage.output_tokens}

@@ -167,6 +167,13 @@ def bad_body(endpoint: str, exc: Exception) -> AnalysisError:
                          hint="check that base_url points at the API itself, not a web page or a proxy")
 
 
+def parsed(response: Any, endpoint: str) -> Any:
+    """The SDKs hand back a body that is not declared JSON as plain text, not as their model."""
+    if isinstance(response, (str, bytes)):
+        raise bad_body(endpoint, ValueError(f"got {len(response)} characters of text: {str(response)[:60]!r}"))
+    return response
+
+
 def _retryable(error: AnalysisError, retry_after: float | None = None) -> AnalysisError:
     error.retryable = True
     error.retry_after = retry_after

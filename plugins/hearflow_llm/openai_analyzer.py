@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from hearflow_llm.base import LanguageModelAnalyzer, LanguageModelOptions, env_field
-from hearflow_llm.exchange import Reply, bad_body, transport_failure
+from hearflow_llm.exchange import Reply, bad_body, parsed, transport_failure
 from hearflow_llm.prompt import Task, json_reply_instruction
 
 DEFAULT_MODEL = "gpt-5.4-mini"  # OpenAI's own endpoint only: another server's model names differ
@@ -40,6 +40,7 @@ class JsonConversation:
             raise transport_failure(openai, exc, self.endpoint) from exc
         except ValueError as exc:  # a 2xx body that is not JSON
             raise bad_body(self.endpoint, exc) from exc
+        response = parsed(response, self.endpoint)
         choice = response.choices[0] if response.choices else None
         content = choice.message.content if choice else None
         refusal = getattr(choice.message, "refusal", None) if choice else None
