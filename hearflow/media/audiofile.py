@@ -59,7 +59,7 @@ def fingerprint(path: str | Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Fing
 
 
 # What a path is when it is not a regular file, for the error message.
-_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"),
+_KINDS = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"),
           (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
 
 
@@ -89,10 +89,11 @@ def open_regular(path: Path):
 def _refuse_irregular(path: Path, mode: int) -> None:
     if stat.S_ISREG(mode):
         return
+    if stat.S_ISDIR(mode):
+        raise InputError(f"{path}: is a directory, not a recording", code="unreadable_file")
     what = next((name for test, name in _KINDS if test(mode)), "not a regular file")
-    code = "unreadable_file" if stat.S_ISDIR(mode) else "not_a_regular_file"
-    raise InputError(f"{path}: is {what}, not a recording", code=code,
-                     hint=None if stat.S_ISDIR(mode) else "copy the recording to a regular file first")
+    raise InputError(f"{path}: is {what}, not a recording", code="not_a_regular_file",
+                     hint="copy the recording to a regular file first")
 
 
 def _check_size(path: Path, size: int, max_bytes: int) -> None:
