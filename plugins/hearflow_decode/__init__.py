@@ -58,6 +58,8 @@ class FfmpegDecoder(Decoder):
                 if not container.streams.audio:
                     raise InputError(f"{path}: the file has no audio stream", code="no_audio_stream")
                 stream = container.streams.audio[0]
+                if stream.codec_context is None:  # e.g. a WAV whose format tag names no codec
+                    raise _corrupt(path, format, "no decoder for its audio codec")
                 channels = stream.codec_context.channels or 1
                 # Planar float keeps each channel apart: one row per channel.
                 resampler = av.AudioResampler(format="fltp", layout=stream.layout.name,
