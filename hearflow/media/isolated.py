@@ -9,8 +9,8 @@ through a pipe once. ``bench/decode_isolation.py`` measures the cost.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
+import signal
 import tempfile
 import threading
 import traceback
@@ -44,16 +44,23 @@ def decode_with_limit(decoder_class, path, *, format: str, sha256: str, size_byt
     """``decoder_class().decode(...)`` in a forked child process, killed after ``seconds``.
     ``preload``: other decoder classes whose modules to import before the first fork."""
     _import_first([decoder_class, *preload])
-    context = multiprocessing.get_context("fork")  # no interpreter start, no re-import of __main__
-    receiver, sender = context.Pipe(duplex=False)
     # The samples go through a memory file both processes hold, written once and read once: a
     # pipe would bounce them through its 64 KiB buffer, a context switch each time.
     buffer = _memory_file()
-    child = context.Process(target=_decode_child, daemon=True, name=f"hearflow-decode-{decoder_class.name}",
-                            args=(sender, buffer, decoder_class, str(path), format, sha256, size_bytes))
+    read_end, write_end = os.pipe()
+    # os.fork, not multiprocessing: no bootstrap, no re-import of __main__, and it works in a
+    # daemonic worker process too (a Dask worker), where multiprocessing refuses children.
+    pid = os.fork()
+    if pid == 0:  # the child: decode, report, and leave without running the parent's atexit hooks
+        try:
+            os.close(read_end)
+            _decode_child(Connection(write_end, readable=False), buffer, decoder_class, str(path), format,
+                          sha256, size_bytes)
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    receiver = Connection(read_end, writable=False)
     try:
-        child.start()
-        sender.close()  # the child holds its own end; the parent must not, or EOF never comes
         if not receiver.poll(seconds):
             raise InputError(f"{path}: decoder '{decoder_class.name}' did not finish within {seconds:g} s",
                              code="decode_timeout",
@@ -63,9 +70,18 @@ def decode_with_limit(decoder_class, path, *, format: str, sha256: str, size_byt
     finally:
         receiver.close()
         os.close(buffer)
-        if child.is_alive() and child.exitcode is None:
-            child.kill()
-        child.join(5)
+        _reap(pid)
+
+
+def _reap(pid: int) -> None:
+    """Kill the child if it is still there (a hang), and collect it either way: no zombie."""
+    try:
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        if done == 0:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass
 
 
 def _memory_file() -> int:
