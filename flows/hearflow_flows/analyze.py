@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prefect import flow
 
-from hearflow.pipeline.engine import Engine
+from hearflow.pipeline.inprocess import engine_for
 from hearflow.pipeline.runner import run_call
 from hearflow.pipeline.tail import CallOutcome
 from hearflow.settings import AnalyzeSettings
@@ -23,7 +23,7 @@ def analyze_call(
 ) -> CallOutcome:
     """Analyse one recording (a path or an https URL) and store it. With ``reuse``, identical
     bytes analysed with identical options return the stored call instead of a duplicate."""
-    engine = Engine(settings or AnalyzeSettings())
+    engine = engine_for(settings or AnalyzeSettings())  # one per settings per process: models load once
     formats = list(formats or [])
     engine.prepare(formats)
     store = Store(db_path)

@@ -13,7 +13,7 @@ from prefect.futures import as_completed
 
 from hearflow.errors import StageUnavailableError
 from hearflow.pipeline.archive import ArchiveSummary, compute_one, run_archive
-from hearflow.pipeline.engine import Engine
+from hearflow.pipeline.inprocess import engine_for
 from hearflow.pipeline.sources import expand_sources
 from hearflow.settings import AnalyzeSettings
 from hearflow.store.store import Store
@@ -56,7 +56,7 @@ def process_archive(
     and a bad file is recorded with its coded error while the rest go on. ``workers`` threads
     share this machine; give ``dask_address`` (``tcp://host:8786``) to fan out to a Dask cluster.
     """
-    engine = Engine(settings or AnalyzeSettings())
+    engine = engine_for(settings or AnalyzeSettings())  # one per settings per process: models load once
     formats = list(formats or [])
     engine.prepare(formats)
     runner = _task_runner(workers, dask_address)
