@@ -163,6 +163,7 @@ class _Session:
         from hearflow.progress import set_reporter
 
         set_reporter(None)
+        self.runner.close()
         self.store.close()
 
 
@@ -298,6 +299,7 @@ def archive(sources, pattern, workers, dask_address, formats, out_dir, diarizer,
     finally:
         progress.clear()
         set_reporter(None)
+        chosen.close()
     if as_json:
         click.echo(summary.model_dump_json(indent=2))
     else:
