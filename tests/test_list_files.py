@@ -6,7 +6,7 @@ import sqlite3
 
 from hearflow.settings import AnalyzeSettings
 from hearflow_flows import process_archive
-from hearflow_flows.sources import BadEntry, expand_sources
+from hearflow.pipeline.sources import BadEntry, expand_sources
 
 
 def _list(tmp_path, stereo_wav):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from hearflow.errors import ConfigError, NotFoundError, StoreError
+from hearflow.errors import ConfigError, HearflowError, NotFoundError, StoreError
 from hearflow.store.health import check_newer_schema, check_schema, classify
 from hearflow.store.migrations import migrations
 from hearflow.models import Answer, CallResult, DeliveryReport, ErrorInfo, utc_now
@@ -30,12 +30,15 @@ def default_db_path() -> Path:
 
 class Store:
     """Opening a store checks it: a file that is not a database, cannot be written, was migrated
-    by a newer hearflow or lacks a table's keys is a coded ``StoreError`` here, before any work."""
+    by a newer hearflow or lacks a table's keys is a coded ``StoreError`` here, before any work.
+    It applies the core's migrations and every plugin's, whoever opens it."""
 
     def __init__(self, path: str | Path | None = None, plugin_manager=None):
         from hearflow import __version__
+        from hearflow.plugins.manager import call_hook, plugin_manager as default_manager
 
         self.path = Path(path or default_db_path()).expanduser()
+        self.plugin_manager = plugin_manager or default_manager()
         self.db = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -47,12 +50,12 @@ class Store:
             self.db.enable_wal()
             migrations.apply(self.db)
             check_schema(self.db, self.path)
-            if plugin_manager is not None:
-                plugin_manager.hook.register_migrations(register=lambda extra: extra.apply(self.db))
+            call_hook(self.plugin_manager, "register_migrations", strict=True,
+                      register=lambda extra: extra.apply(self.db))
         except (sqlite3.Error, OSError) as exc:
             self.close()
             raise classify(exc, self.path) from None
-        except StoreError:
+        except HearflowError:
             self.close()
             raise
 
