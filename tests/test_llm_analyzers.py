@@ -208,7 +208,7 @@ def test_one_retry_budget_per_analysis_counted_truthfully(vendor, server, call, 
     server.script(_unavailable())
     engine = Engine(AnalyzeSettings(analyzer=vendor.name, analyzer_options=options(
         vendor, server, max_retries=2, invalid_retries=2)))
-    analysed = engine.analyze(call)
+    analysed = engine.conclude(call, engine.analysis(call))
     assert len(server.requests) == 3
     record = analysed.analysis
     assert record.error.code == "analysis_unavailable" and record.attempts == 3
@@ -216,6 +216,26 @@ def test_one_retry_budget_per_analysis_counted_truthfully(vendor, server, call, 
     store = Store(tmp_path / "h.db")
     store.save(analysed)
     assert [row["attempts"] for row in store.analyses(call.id)] == [3]
+    store.close()
+
+
+def test_the_prefect_flow_adds_no_retries(server, tmp_path):
+    """Through the Prefect runner, which retries networked steps: still three requests in all
+    (the flow once retried the analysis step too, which made twelve)."""
+    from hearflow.media.synth import build_call, write_call
+    from hearflow.store.store import Store
+    from hearflow_flows import analyze_call
+
+    stereo_wav = tmp_path / "call.wav"  # this module's `call` fixture is text, not the session's audio
+    write_call(build_call(), stereo_wav, stereo=True)
+    vendor = VENDORS["openai-compatible"]
+    server.script(_unavailable())
+    settings = AnalyzeSettings(analyzer=vendor.name, analyzer_options=options(vendor, server, max_retries=2))
+    outcome = analyze_call(str(stereo_wav), settings=settings, db_path=str(tmp_path / "h.db"))
+    assert len(server.requests) == 3
+    assert outcome.result.analysis.error.message.endswith("(after 3 request(s))")
+    store = Store(tmp_path / "h.db")
+    assert [row["attempts"] for row in store.analyses(outcome.result.id)] == [3]
     store.close()
 
 
