@@ -142,3 +142,20 @@ def test_corrupt_store_through_the_command_line(tmp_path, cli, stereo_wav):
     done = cli("analyze", stereo_wav, "--db", path)
     assert done.returncode == 1 and "error[store_corrupt]" in done.stderr, done.stderr
     assert "transcribe" not in done.stderr
+
+
+def test_a_write_refused_late_loses_nothing(tmp_path, cli, stereo_wav):
+    """The store opens fine, then refuses the call itself (here a trigger of the store's owner):
+    the transcript is still printed and written to the formats, and the message says so."""
+    db = _stored(tmp_path / "h.db")
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TRIGGER frozen BEFORE INSERT ON calls "
+                     "BEGIN SELECT RAISE(ABORT, 'the archive is frozen for an audit'); END")
+    out = tmp_path / "out"
+    done = cli("analyze", stereo_wav, "-f", "txt", "-o", out, "--analyzer", "none", "--db", db)
+    assert done.returncode == 1, done.stderr
+    assert "error[store_unavailable]: call " in done.stderr and "was not stored" in done.stderr
+    assert "frozen for an audit" in done.stderr and "· NOT stored" in done.stderr
+    assert done.stdout.startswith("SPEAKER_1: ")  # printed
+    assert "SPEAKER_1: Thank you for calling" in (out / f"{stereo_wav.stem}.txt").read_text()  # and written
+    assert "Traceback" not in done.stderr

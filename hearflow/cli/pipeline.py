@@ -176,10 +176,13 @@ def _diarizer_flags(num_speakers, min_speakers, max_speakers, pairs) -> dict:
 
 def _print_outcome(outcome, as_json: bool) -> None:
     result = outcome.result
+    if outcome.store_error is not None:  # the transcript below and the formats are all there is of it
+        click.echo(f"error[{outcome.store_error.code}]: {outcome.store_error.message}; the transcript is "
+                   f"printed and written to the requested formats only", err=True)
     if as_json:
         click.echo(json.dumps(result.to_response(), ensure_ascii=False))
         return
-    status = "reused stored result" if outcome.reused else "stored"
+    status = "reused stored result" if outcome.reused else "stored" if outcome.stored else "NOT stored"
     diarizer = f"diarizer {result.separator} · " if result.mode == "mono" and result.separator else ""
     click.echo(f"call {result.id} · {result.audio_seconds:.1f} s · mode {result.mode} · {diarizer}"
                f"language {result.language or '?'} · {status}", err=True)
