@@ -27,7 +27,7 @@ _EXPORTS: dict[str, str] = {
     "AnalyzeSettings": "hearflow.settings",
     # errors (each carries a code the CLI and the HTTP API print)
     **dict.fromkeys(["HearflowError", "InputError", "ConfigError", "StageUnavailableError", "NotFoundError",
-                     "AnalysisError"], "hearflow.errors"),
+                     "AnalysisError", "StoreError"], "hearflow.errors"),
     # helpers the built-in stages use
     "resample": "hearflow.media.audio",
     "SUPPORTED_FORMATS": "hearflow.media.audiofile",
