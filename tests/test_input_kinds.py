@@ -118,3 +118,56 @@ def test_hanging_file_through_the_command_line(cli, tmp_path, stereo_wav, mono_w
     assert "SPEAKER_2:" in done.stdout and "1 of 2 file(s) failed" in done.stderr
     leftovers = [line for line in os.popen("ps -eo args").read().splitlines() if "spinning" in line]
     assert leftovers == []  # the killed child is gone
+
+
+HUNG_DECODE = textwrap.dedent('''
+    import sys
+    sys.path.insert(0, sys.argv[1])
+    from hearflow.pipeline.engine import Engine
+    from hearflow.settings import AnalyzeSettings
+
+    engine = Engine(AnalyzeSettings(decode_timeout=600))
+    engine.decode(engine.fingerprint(sys.argv[2]))
+''')
+
+
+def test_a_hung_decode_dies_with_a_killed_hearflow(tmp_path, mono_wav):
+    """kill -9 of the process decoding: its child, spinning in the decoder, goes too."""
+    import signal
+    import subprocess
+    import sys
+
+    _install_plugin(tmp_path)
+    hanging = tmp_path / "hang-call.wav"
+    hanging.write_bytes(mono_wav.read_bytes())
+    parent = subprocess.Popen([sys.executable, "-c", HUNG_DECODE, str(tmp_path), str(hanging)])
+    try:
+        deadline = time.monotonic() + 120
+        while not (children := _children(parent.pid)):
+            assert time.monotonic() < deadline and parent.poll() is None, "the decode child never started"
+            time.sleep(0.2)
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+        deadline = time.monotonic() + 10
+        while any(_alive(pid) for pid in children) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not any(_alive(pid) for pid in children), f"decode child {children} outlived its parent"
+    finally:
+        parent.kill()
+
+
+def _children(pid: int) -> list[int]:
+    tasks = Path(f"/proc/{pid}/task")
+    found = []
+    for task in tasks.iterdir() if tasks.exists() else ():
+        children = (task / "children").read_text().split() if (task / "children").exists() else []
+        found += [int(child) for child in children]
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"  # a zombie is dead, waiting for init to collect it

@@ -21,6 +21,7 @@ import numpy as np
 
 from hearflow.errors import HearflowError, InputError
 from hearflow.models import Audio
+from hearflow.processes import die_with_parent
 
 _imported: set[str] = set()
 _import_lock = threading.Lock()
@@ -49,11 +50,15 @@ def decode_with_limit(decoder_class, path, *, format: str, sha256: str, size_byt
     # would bounce them through its 64 KiB buffer, a context switch each time.
     buffer = _memory_file()
     read_end, write_end = os.pipe()
+    parent = os.getpid()
     # os.fork, not multiprocessing: no bootstrap, no re-import of __main__, and it works in a
     # daemonic worker process too (a Dask worker), where multiprocessing refuses children.
     pid = os.fork()
     if pid == 0:  # the child: decode, report, and leave without running the parent's atexit hooks
         try:
+            die_with_parent()  # a hung decode must not outlive a killed hearflow
+            if os.getppid() != parent:  # the parent died before that took effect
+                os._exit(1)
             os.close(read_end)
             _decode_child(Connection(write_end, readable=False), buffer, decoder_class, str(path), format,
                           sha256, size_bytes)
