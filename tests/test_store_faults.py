@@ -131,6 +131,17 @@ def test_a_read_only_store_is_refused_before_any_audio_work(read_only_store, ste
     assert archived.returncode == 1 and "error[store_readonly]" in archived.stderr, archived.stderr
 
 
+def test_a_read_only_store_can_still_be_read(read_only_store):
+    listed = _hearflow_without_capabilities("calls", "--db", read_only_store)
+    assert listed.returncode == 0 and "abc123def4567890" in listed.stdout, listed.stderr
+    shown = _hearflow_without_capabilities("show", "abc1", "--db", read_only_store)
+    assert shown.returncode == 0 and "discount on the annual plan" in shown.stdout, shown.stderr
+    found = _hearflow_without_capabilities("search", "discount", "--db", read_only_store)
+    assert found.returncode == 0 and "abc123def4567890" in found.stdout, found.stderr
+    removed = _hearflow_without_capabilities("calls", "delete", "abc1", "--db", read_only_store)
+    assert removed.returncode == 1 and "error[store_readonly]" in removed.stderr, removed.stderr
+
+
 def test_a_store_in_a_read_only_directory(read_only_store, stereo_wav):
     done = _hearflow_without_capabilities("calls", "--db", read_only_store.parent / "new.db")
     assert done.returncode == 1 and "error[store_readonly]" in done.stderr, done.stderr

@@ -67,10 +67,10 @@ def cli(debug, plugins_dir):
         os.environ["HEARFLOW_DEBUG"] = "1"
 
 
-def open_store(db):
+def open_store(db, *, writable: bool = True):
     from hearflow.store.store import Store
 
-    return Store(db)
+    return Store(db, writable=writable)
 
 
 def check_store(db) -> None:

@@ -19,7 +19,7 @@ def show(call_id, format_, db):
     from hearflow.plugins.manager import build_registry
 
     formatter = build_registry().get("formatter", format_)()
-    store = open_store(db)
+    store = open_store(db, writable=False)
     try:
         click.echo(formatter.render(store.get(call_id)), nl=False)
     finally:
@@ -80,7 +80,7 @@ def evaluate(call_id, rttm, reference, collar, as_json, db):
     missing = [m for m in ("pyannote.metrics", "jiwer") if importlib.util.find_spec(m) is None]
     if missing:
         raise StageUnavailableError(f"scoring needs {', '.join(missing)}", hint="pip install 'hearflow[diarize]'")
-    store = open_store(db)
+    store = open_store(db, writable=False)
     try:
         result = store.get(call_id)
     finally:
@@ -106,7 +106,7 @@ def calls(ctx, limit, db):
     """List stored calls, newest first; `hearflow calls delete ID…` removes calls."""
     if ctx.invoked_subcommand is not None:
         return
-    store = open_store(db)
+    store = open_store(db, writable=False)
     try:
         rows = store.calls(limit)
     finally:
@@ -175,7 +175,7 @@ def _report_erased(erased) -> None:
 @db_option
 def search(query, limit, db):
     """Full-text search over stored transcripts (SQLite FTS5 syntax: "exact phrase", refund OR return)."""
-    store = open_store(db)
+    store = open_store(db, writable=False)
     try:
         rows = store.search(query, limit)
     finally:

@@ -31,9 +31,10 @@ def default_db_path() -> Path:
 class Store:
     """Opening a store checks it: a file that is not a database, cannot be written, was migrated
     by a newer hearflow or lacks a table's keys is a coded ``StoreError`` here, before any work.
-    It applies the core's migrations and every plugin's, whoever opens it."""
+    It applies the core's migrations and every plugin's, whoever opens it. ``writable=False``
+    (commands that only read) skips the write checks, so a read-only store can still be read."""
 
-    def __init__(self, path: str | Path | None = None, plugin_manager=None):
+    def __init__(self, path: str | Path | None = None, plugin_manager=None, *, writable: bool = True):
         from hearflow import __version__
         from hearflow.plugins.manager import call_hook, plugin_manager as default_manager
 
@@ -42,13 +43,16 @@ class Store:
         self.db = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite_utils.Database(self.path)
+            reading_only = not writable and self.path.exists()
+            self.db = self._read_only() if reading_only else sqlite_utils.Database(self.path)
             self.db.execute("PRAGMA busy_timeout = 30000")
             self.db.execute("select count(*) from sqlite_master").fetchall()  # not a database: fails here
             check_newer_schema(self.db, migrations, self.path, __version__)
-            self._probe_write()
-            self.db.enable_wal()
-            migrations.apply(self.db)
+            if not reading_only:
+                self._probe_write()
+                self.db.enable_wal()
+            if not reading_only or migrations.pending(self.db):
+                migrations.apply(self.db)
             check_schema(self.db, self.path)
             call_hook(self.plugin_manager, "register_migrations", strict=True,
                       register=lambda extra: extra.apply(self.db))
@@ -58,6 +62,17 @@ class Store:
         except HearflowError:
             self.close()
             raise
+
+    def _read_only(self) -> sqlite_utils.Database:
+        uri = self.path.resolve().as_uri()
+        try:
+            conn = sqlite3.connect(f"{uri}?mode=ro", uri=True)
+            conn.execute("select count(*) from sqlite_master").fetchall()
+        except sqlite3.OperationalError:
+            # A WAL store without its -shm file, in a directory this user may not write: SQLite
+            # can read it only as an immutable file (a copy nobody is writing to).
+            conn = sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True)
+        return sqlite_utils.Database(conn)
 
     def _probe_write(self) -> None:
         # SQLite opens a file it may not write read-only without a word, and even grants it a

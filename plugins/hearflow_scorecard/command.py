@@ -40,7 +40,7 @@ def add_scorecard_command(cli: click.Group) -> None:
 def load_call(db, call_id: str):
     from hearflow import Store
 
-    store = Store(db)
+    store = Store(db, writable=False)  # a scorecard only reads
     try:
         return store.get(call_id)
     finally:
