@@ -84,7 +84,8 @@ db_option = click.option("--db", type=click.Path(dir_okay=False), envvar="HEARFL
 def format_option():
     # Names are checked against the registry, so plugin formats work too.
     return click.option("-f", "--format", "formats", multiple=True, metavar="NAME",
-                        help="Output format to write (repeatable): json, srt, vtt, txt, rttm, or a plugin's.")
+                        help="Output format to write (repeatable): json, srt, vtt, txt, rttm, html, a plugin's, "
+                             "or all (every installed format).")
 
 
 def settings_from(config, flags: dict, asr_flags: dict, diarizer_flags: dict | None = None):
