@@ -1,4 +1,5 @@
-"""`hearflow serve` as a background process for the tests, stopped with Ctrl-C as a user would."""
+"""A long-running hearflow command (``serve``) in the background for the tests, stopped with
+Ctrl-C as a user would."""
 
 from __future__ import annotations
 
@@ -11,10 +12,10 @@ from pathlib import Path
 
 
 @contextmanager
-def hearflow_serve(*args, log: Path):
-    """Run ``hearflow serve ARGS`` (output to ``log``) for the duration of the block."""
+def hearflow_running(*args, log: Path):
+    """Run ``hearflow ARGS`` (output to ``log``) for the duration of the block."""
     with open(log, "wb") as out:
-        process = subprocess.Popen([str(Path(sys.executable).with_name("hearflow")), "serve", *map(str, args)],
+        process = subprocess.Popen([str(Path(sys.executable).with_name("hearflow")), *map(str, args)],
                                    stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         try:
             yield process

@@ -18,7 +18,7 @@ from prefect.client.schemas.filters import (DeploymentFilter, DeploymentFilterNa
                                             FlowRunFilterState, FlowRunFilterStateType)
 from prefect.client.schemas.objects import TERMINAL_STATES as FINAL
 
-from serving import hearflow_serve
+from serving import hearflow_running
 
 
 def _prefect_json(*args) -> list[dict]:
@@ -41,7 +41,7 @@ def test_cron_schedule_fires_and_its_run_is_listed_with_artifacts(tmp_path, ster
     shutil.copy(stereo_wav, archive / "support.wav")
     db = tmp_path / "h.db"
     # Every minute: the first run is due within 60 s; the test waits for that one only.
-    with hearflow_serve("--archive", archive, "--cron", "* * * * *", "--db", db, log=tmp_path / "serve.log"):
+    with hearflow_running("serve", "--archive", archive, "--cron", "* * * * *", "--db", db, log=tmp_path / "serve.log"):
         deadline = time.monotonic() + 150
         done = None
         with get_client(sync_client=True) as client:

@@ -10,7 +10,8 @@ from prefect.client.orchestration import get_client
 from prefect.deployments import run_deployment
 
 from media import ROOT
-from serving import hearflow_serve
+from plugin_samples import CALL_LOG_PLUGIN
+from serving import hearflow_running
 
 
 def _deployments(client) -> dict[str, dict]:
@@ -21,8 +22,11 @@ def _deployments(client) -> dict[str, dict]:
 
 def test_serve_registers_scheduled_deployments_and_runs_them(tmp_path, stereo_wav):
     db = tmp_path / "h.db"
-    with hearflow_serve("--archive", tmp_path / "calls", "--cron", "30 3 * * *", "--db", db,
-                        log=tmp_path / "serve.log"):
+    plugins = tmp_path / "plugins"  # a directory plugin must see the calls of deployment runs too
+    plugins.mkdir()
+    (plugins / "call_log.py").write_text(CALL_LOG_PLUGIN)
+    with hearflow_running("--plugins-dir", plugins, "serve", "--archive", tmp_path / "calls", "--cron", "30 3 * * *",
+                          "--db", db, log=tmp_path / "serve.log"):
         deadline = time.monotonic() + 120
         with get_client(sync_client=True) as client:
             while time.monotonic() < deadline:
@@ -41,6 +45,7 @@ def test_serve_registers_scheduled_deployments_and_runs_them(tmp_path, stereo_wa
 
     with sqlite3.connect(db) as conn:
         assert conn.execute("select count(*) from calls").fetchone()[0] == 1
+        assert conn.execute("select call_id from call_log").fetchall() == conn.execute("select id from calls").fetchall()
 
 
 def test_prefect_yaml_points_at_real_flows():
