@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import (DeploymentFilter, DeploymentFilterName, FlowRunFilter,
                                             FlowRunFilterState, FlowRunFilterStateType)
@@ -35,11 +36,22 @@ def _finished_scheduled_runs(client):
         flow_run_filter=FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(any_=FINAL))))
 
 
-def test_cron_schedule_fires_and_its_run_is_listed_with_artifacts(tmp_path, stereo_wav, prefect_server_log):
+@pytest.fixture
+def db(tmp_path):
+    """The store the served deployments write to. The session's Prefect server is shared, so the
+    deployments served with it are deleted afterwards: no later test meets this schedule."""
+    path = tmp_path / "h.db"
+    yield path
+    with get_client(sync_client=True) as client:
+        for deployment in client.read_deployments():
+            if deployment.parameters.get("db_path") == str(path):
+                client.delete_deployment(deployment.id)
+
+
+def test_cron_schedule_fires_and_its_run_is_listed_with_artifacts(tmp_path, db, stereo_wav, prefect_server_log):
     archive = tmp_path / "calls"
     archive.mkdir()
     shutil.copy(stereo_wav, archive / "support.wav")
-    db = tmp_path / "h.db"
     # Every minute: the first run is due within 60 s; the test waits for that one only.
     with hearflow_running("serve", "--archive", archive, "--cron", "* * * * *", "--db", db, log=tmp_path / "serve.log"):
         deadline = time.monotonic() + 150
