@@ -59,6 +59,7 @@ def cli(debug, plugins_dir):
       hearflow analyze call.mp3 -f srt -f vtt -o out/ subtitles with speaker labels
       hearflow calls                                  what the store holds
       hearflow show CALL_ID --format json             a stored call as JSON
+      hearflow export -o calls.csv                    one row per call, for spreadsheets
       hearflow plugins                                every stage and whether it can run
 
     Results are kept in a SQLite file (--db, $HEARFLOW_DB, default ~/.hearflow/hearflow.db).
