@@ -13,6 +13,7 @@ import sqlite_utils
 
 from hearflow.errors import ConfigError, HearflowError, NotFoundError, StoreError
 from hearflow.store.health import check_newer_schema, check_schema, classify
+from hearflow.store.metrics_tables import write_metric_rows
 from hearflow.store.migrations import migrations
 from hearflow.models import Answer, CallResult, DeliveryReport, ErrorInfo, utc_now
 
@@ -128,6 +129,7 @@ class Store:
             self.db["words"].insert_all(word_rows)
             if result.analysis is not None:
                 self.db["analyses"].insert(_analysis_row(result))
+            write_metric_rows(self.db, result)
 
     def save_answer(self, call_id: str, answer: Answer) -> None:
         with self._writing(f"the answer about call {call_id}"):
@@ -171,6 +173,12 @@ class Store:
         with self._writing(f"the failure of {source}"):
             self.db["failures"].insert({"run_id": run_id, "source": source, "sha256": sha256,
                                         "code": error.code, "message": error.message, "at": utc_now()})
+
+    def start_run(self, run_id: str, started_at: str, sources: list[str], flow_run_id: str | None) -> None:
+        """A row for a run as it starts, so its failures link to it even if it never finishes."""
+        with self._writing(f"archive run {run_id}"):
+            self.db["runs"].upsert({"id": run_id, "flow_run_id": flow_run_id, "started_at": started_at,
+                                    "sources": json.dumps(sources)}, pk="id")
 
     def save_run(self, run_id: str, summary: dict, flow_run_id: str | None) -> None:
         counts = {k: summary[k] for k in ("found", "processed", "skipped", "duplicates", "failed",
