@@ -29,7 +29,7 @@ def export(format_, output, since, db):
     from hearflow.output.files import write_atomic
     from hearflow.store.export import export_rows, render
 
-    store = open_store(db)
+    store = open_store(db, writable=False)  # an export only reads
     try:
         header, rows = export_rows(store.db, since)
     finally:
