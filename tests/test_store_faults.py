@@ -75,7 +75,8 @@ def test_a_store_from_a_newer_version_is_refused(tmp_path):
 def test_damaged_tables_are_found_not_recreated(tmp_path, damage, problem):
     path = _stored(tmp_path / "h.db")
     with sqlite3.connect(path) as conn:
-        conn.executescript(f"PRAGMA foreign_keys = OFF; {damage};")
+        # legacy_alter_table: a rename does not rewrite the views over the table (call_overview).
+        conn.executescript(f"PRAGMA foreign_keys = OFF; PRAGMA legacy_alter_table = ON; {damage};")
     error = _open_error(path)
     assert error.code == "store_corrupt" and problem in error.message, error.message
     tables = sqlite_utils.Database(path).table_names()
