@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import sys
 
-from hearflow.cli import pipeline, store  # noqa: F401  (importing them adds their commands)
+from hearflow.cli import api, pipeline, store  # noqa: F401  (importing them adds their commands)
 from hearflow.cli.common import EXIT_FAILED, cli, print_error
 from hearflow.errors import HearflowError
 
 
 def build_cli():
     """The click group with every plugin's commands added."""
-    from hearflow.plugins.manager import plugin_manager
+    from hearflow.plugins.manager import get_plugin_manager as plugin_manager
 
     plugin_manager().hook.register_commands(cli=cli)
     return cli

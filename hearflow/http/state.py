@@ -1,0 +1,43 @@
+"""What the routes share for the life of the server."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from dataclasses import dataclass, field
+
+from hearflow.http.database import Database
+from hearflow.http.observability import Metrics
+from hearflow.http.outbound import OutboundPolicy
+from hearflow.http.settings import ApiSettings
+from hearflow.http.signed_urls import UrlSigner
+
+
+@dataclass
+class ApiState:
+    settings: ApiSettings
+    db: Database
+    signer: UrlSigner
+    policy: OutboundPolicy
+    metrics: Metrics
+    pool: object | None = None  # the WorkerPool, once started
+    analyze_lock: threading.Lock = field(default_factory=threading.Lock)
+    analyze_engines: object | None = None  # Engines for the synchronous analyze route
+
+    @classmethod
+    def build(cls, settings: ApiSettings) -> "ApiState":
+        db = Database(settings.db_path)
+        secret = settings.signing_secret or _stored_secret(db, "url_signing")
+        return cls(settings=settings, db=db, signer=UrlSigner(secret, settings.url_seconds),
+                   policy=OutboundPolicy(settings.allow_outbound), metrics=Metrics())
+
+    def base_url(self, request) -> str:
+        """The operator's public URL when set (behind a proxy), else what the client used."""
+        return self.settings.public_url.rstrip("/") if self.settings.public_url else str(request.base_url).rstrip("/")
+
+
+def _stored_secret(db: Database, name: str) -> str:
+    """A signing secret made once and kept in the store, so signed URLs outlive a restart."""
+    with db.write() as conn:
+        conn.execute("INSERT OR IGNORE INTO api_secrets (name, value) VALUES (?, ?)", [name, secrets.token_hex(32)])
+    return db.one("SELECT value FROM api_secrets WHERE name = ?", [name])["value"]
