@@ -19,7 +19,7 @@ from api_server import SHORT_CALL, SIGNING_SECRET, WEBHOOK_SECRET, ApiServer, wa
 from local_http import local_server
 from webhook_receiver import Receiver
 
-MAX_BYTES = 3_000_000
+MAX_BYTES = 5_000_000
 JOBS = "/v1/transcription/jobs"
 ANALYZE = "/api/v1/analytics/calls/analyze"
 

@@ -96,7 +96,9 @@ def install_handlers(app) -> None:
                            headers=exc.headers)
         if exc.status_code == 404:
             return respond("not_found", f"no route {request.url.path}", "see /docs for the routes")
-        return respond("validation_error", str(exc.detail), status=exc.status_code)
+        # Starlette's own refusals of a body it cannot parse (bad multipart, bad JSON) are 400s;
+        # here they are validation errors like any other, with the one status of that code.
+        return respond("validation_error", str(exc.detail))
 
     @app.exception_handler(Exception)
     async def bug(request, exc: Exception):

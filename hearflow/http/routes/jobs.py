@@ -179,7 +179,7 @@ def _units_headers(job: dict) -> dict:
             responses=errors(*AUTH_ERRORS))
 def list_jobs(request: Request, key: ApiKey = Depends(require(*SCOPES)),
               limit: int = Query(default=20, ge=1, le=100),
-              cursor: str | None = Query(default=None, max_length=20, pattern="^[0-9]+$",
+              cursor: str | None = Query(default=None, pattern="^[0-9]{1,18}$",
                                          description="next_cursor of the previous page")):
     state = api(request)
     rows, next_seq = jobs.page(state.db, key.id, limit=limit, cursor=int(cursor) if cursor else None)
