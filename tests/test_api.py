@@ -472,3 +472,14 @@ def test_usage_sums_exactly_to_every_header_a_key_received(server, client, full,
     ledger = dict(db.execute("SELECT kind, sum(units_ms) FROM api_usage WHERE key_id = ? GROUP BY kind", [full[0]]))
     printed = json.loads(cli("usage", "--key", full[0], "--json", "--db", server.db).stdout)
     assert {row["kind"]: row["units_ms"] for row in printed} == ledger
+
+
+def test_docs_list_every_error_code_with_its_status():
+    import re
+    from pathlib import Path
+
+    from hearflow.http.errors import CATALOGUE
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "api.md").read_text()
+    documented = {code: int(status) for code, status in re.findall(r"^\| `(\w+)` \| (\d{3}) \|", text, re.M)}
+    assert documented == {code: status for code, (status, _) in CATALOGUE.items()}

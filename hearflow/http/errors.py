@@ -46,6 +46,7 @@ CATALOGUE: dict[str, tuple[int, str]] = {
     "webhooks_not_configured": (503, "webhook_url was given but the server has no webhook secret"),
     "model_unavailable": (503, "the server's model cannot be loaded"),
     "stage_unavailable": (503, "a stage the server is configured with is not installed"),
+    "store_unavailable": (503, "the store cannot be written (disk full, read-only, newer schema)"),
 }
 
 _BY_CLASS = ((NotFoundError, 404), (StageUnavailableError, 503), (AnalysisError, 502),
