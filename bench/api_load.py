@@ -85,6 +85,24 @@ async def submit_all(url: str, secret: str, files: list[Path]) -> list[tuple[flo
         return await asyncio.gather(*tasks)
 
 
+def sequential_submit_ms(folder: Path, files: list[Path]) -> float:
+    """The bare cost of one submit: the median of submits sent one after another to a server
+    with no workers (its own store), so nothing else competes for the CPU."""
+    server = ApiServer(folder / "baseline", "--workers", "0").start()
+    _, secret = server.key()
+    latencies = []
+    try:
+        with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {secret}"}, timeout=60) as client:
+            for path in files:
+                began = time.perf_counter()
+                client.post("/v1/transcription/jobs", files={"audio": (path.name, path.read_bytes())},
+                            data={"channel": "true"}).raise_for_status()
+                latencies.append(time.perf_counter() - began)
+    finally:
+        server.stop()
+    return round(1000 * statistics.median(latencies), 1)
+
+
 def wait_all(url: str, secret: str, ids: list[str], timeout: float) -> float:
     deadline = time.monotonic() + timeout
     with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {secret}"}, timeout=60) as client:
@@ -132,6 +150,7 @@ def run_api(folder: Path, files: list[Path], workers: int) -> dict:
         "distinct_job_ids": len(set(ids)), "job_rows": sum(statuses.values()), "statuses": statuses,
         "billed_rows": billed[0], "billed_distinct_jobs": billed[1], "calls_stored": calls,
         "lost": len(files) - len(set(ids)), "duplicated": billed[0] - billed[1],
+        "upload_bytes_each": files[0].stat().st_size,
         "submit_p50_ms": round(1000 * statistics.median(latencies), 1),
         "submit_p99_ms": round(1000 * percentile(latencies, 0.99), 1),
         "submit_max_ms": round(1000 * max(latencies), 1),
@@ -164,6 +183,7 @@ def main() -> None:
     try:
         files, audio_seconds = make_calls(folder, args.distinct, args.jobs)
         load_before = os.getloadavg()
+        baseline_ms = sequential_submit_ms(folder, files[:20])
         api = run_api(folder, files, args.workers)
         archive = run_archive(folder, files, args.workers)
         api_seconds = api["first_submit_to_last_completion_seconds"]
@@ -171,7 +191,7 @@ def main() -> None:
             "machine": {"cpus": os.cpu_count(), "load_average_before": [round(x, 2) for x in load_before],
                         "load_average_after": [round(x, 2) for x in os.getloadavg()]},
             "audio_seconds_submitted": round(audio_seconds, 1), "distinct_recordings": args.distinct,
-            "api": api, "archive": archive,
+            "sequential_submit_median_ms": baseline_ms, "api": api, "archive": archive,
             "api_jobs_per_minute": round(60 * args.jobs / api_seconds, 1),
             "archive_files_per_minute": round(60 * args.jobs / archive["command_seconds"], 1),
             # > 1: the API finished the same files sooner than `hearflow archive` (its command time,

@@ -75,7 +75,8 @@ def server(tmp_path_factory, https_audio):
     config.write_text(f"max_bytes = {MAX_BYTES}\n")
     api = ApiServer(folder, "--config", str(config), "--allow-outbound", "127.0.0.1/32", "--offload-bytes", "12000",
                     "--webhook-backoff", "0.2", "--webhook-attempts", "3",
-                    env={"HEARFLOW_CA_BUNDLE": str(https_audio[1])})
+                    # a vendor key in the environment must not change the server's analyzer
+                    env={"HEARFLOW_CA_BUNDLE": str(https_audio[1]), "ANTHROPIC_API_KEY": "sk-ant-not-used"})
     api.start()
     yield api
     api.stop()
@@ -207,6 +208,7 @@ def test_analyze_question_and_stored_call(server, client, short_stereo):
     assert set(body["speaker_timing"]) == {"SPEAKER_1", "SPEAKER_2"}
     assert len(body["analysis"].splitlines()) == 9 and body["analysis"].startswith("Customer Sentiment: ")
     assert body["summary"] and body["generated_at"].endswith("Z")
+    assert body["insights"]["analyzer"] == "offline"
     assert response.headers["X-Hearflow-Units"] == f"{body['audio_seconds']:.3f}"
 
     asked = client.post("/api/v1/analytics/calls/question",

@@ -31,6 +31,7 @@ def create_app(settings: ApiSettings, *, start_workers: bool = True) -> FastAPI:
     async def lifespan(app: FastAPI):
         from hearflow.http.workers import WorkerPool
 
+        await run_in_threadpool(state.load_analyze_engine)
         pool = WorkerPool(settings, state.db, state.policy, state.metrics) if start_workers else None
         if pool is not None:
             await run_in_threadpool(pool.start)

@@ -31,6 +31,9 @@ class Database:
                                    check_same_thread=False)
             conn.row_factory = _dict_row
             conn.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
+            # WAL with NORMAL sync: a commit survives the process being killed (only power loss
+            # can drop the last ones), and a submit does not wait for an fsync.
+            conn.execute("PRAGMA synchronous = NORMAL")
             self._local.conn = conn
         return conn
 

@@ -31,6 +31,14 @@ class ApiState:
         return cls(settings=settings, db=db, signer=UrlSigner(secret, settings.url_seconds),
                    policy=OutboundPolicy(settings.allow_outbound), metrics=Metrics())
 
+    def load_analyze_engine(self) -> None:
+        """The synchronous routes' engine, its model loaded before the server says ready."""
+        from hearflow.http.workers import Engines
+
+        with self.analyze_lock:
+            self.analyze_engines = self.analyze_engines or Engines()
+            self.analyze_engines.get(self.settings.analyze).prepare()
+
     def base_url(self, request) -> str:
         """The operator's public URL when set (behind a proxy), else what the client used."""
         return self.settings.public_url.rstrip("/") if self.settings.public_url else str(request.base_url).rstrip("/")

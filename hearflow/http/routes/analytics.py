@@ -48,11 +48,9 @@ async def analyze(request: Request, file: UploadFile = File(description="the rec
 
 
 def _analyze(state, key: ApiKey, path, language: str | None, request_id: str):
-    from hearflow.http.workers import Engines
     from hearflow.store.store import Store
 
     with state.analyze_lock:  # one analysis at a time on this engine; jobs have their own workers
-        state.analyze_engines = state.analyze_engines or Engines()
         engine = state.analyze_engines.get(job_settings(state.settings.analyze, {"language": language}))
         engine.prepare()
         store = Store(state.settings.db_path)
@@ -73,7 +71,6 @@ def _analyze(state, key: ApiKey, path, language: str | None, request_id: str):
              responses=errors(*AUTH_ERRORS, "not_found", "analysis_failed"))
 def question(body: QuestionRequest, request: Request, key: ApiKey = Depends(require(SCOPE))):
     """Answer from a transcript given as text, or from a stored call by ``id``."""
-    from hearflow.http.workers import Engines
     from hearflow.store.store import Store
 
     state = api(request)
@@ -83,7 +80,6 @@ def question(body: QuestionRequest, request: Request, key: ApiKey = Depends(requ
         if call is None:
             call = _owned_call(state, store, key, body.id)
         with state.analyze_lock:
-            state.analyze_engines = state.analyze_engines or Engines()
             engine = state.analyze_engines.get(state.settings.analyze)
         answer = engine.ask(call, body.question)
         if body.id is not None:
