@@ -23,6 +23,7 @@ class ApiState:
     pool: object | None = None  # the WorkerPool, once started
     analyze_lock: threading.Lock = field(default_factory=threading.Lock)
     analyze_engines: object | None = None  # Engines for the synchronous analyze route
+    _stores: threading.local = field(default_factory=threading.local)
 
     @classmethod
     def build(cls, settings: ApiSettings) -> "ApiState":
@@ -30,6 +31,15 @@ class ApiState:
         secret = settings.signing_secret or _stored_secret(db, "url_signing")
         return cls(settings=settings, db=db, signer=UrlSigner(secret, settings.url_seconds),
                    policy=OutboundPolicy(settings.allow_outbound), metrics=Metrics())
+
+    def store(self):
+        """This thread's Store (a sqlite connection is used by the thread that opened it)."""
+        from hearflow.store.store import Store
+
+        store = getattr(self._stores, "store", None)
+        if store is None:
+            store = self._stores.store = Store(self.settings.db_path)
+        return store
 
     def load_analyze_engine(self) -> None:
         """The synchronous routes' engine, its model loaded before the server says ready."""

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
 import threading
 import time
@@ -21,8 +20,7 @@ from hearflow.http.webhooks import JobEvents
 from hearflow.settings import AnalyzeSettings, digest
 
 log = logging.getLogger("hearflow.http.jobs")
-ENGINES_PER_WORKER = 4
-WORKER_NICENESS = 10  # engines for distinct job options (mode, language, speakers) kept warm
+ENGINES_PER_WORKER = 4  # engines for distinct job options (mode, language, speakers) kept warm
 
 
 def job_settings(base: AnalyzeSettings, fields: dict) -> AnalyzeSettings:
@@ -112,7 +110,6 @@ class WorkerPool:
     def _work(self) -> None:
         from hearflow.store.store import Store
 
-        _lower_priority()
         engines = Engines()
         try:
             engines.get(self.settings.analyze).prepare()  # load the model before saying ready
@@ -174,15 +171,6 @@ class WorkerPool:
         for folder in root.iterdir():
             if folder.is_dir() and folder.name not in live and folder.name.startswith("job_"):
                 shutil.rmtree(folder, ignore_errors=True)
-
-
-def _lower_priority() -> None:
-    """Workers yield the CPU to request handling, so a burst of submits is answered at once even
-    while jobs run. Threads that the ASR engine starts from here inherit the lower priority."""
-    try:
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), WORKER_NICENESS)
-    except (AttributeError, OSError):  # not Linux, or not permitted: same priority as the server
-        pass
 
 
 def _coded(exc: Exception) -> tuple[str, str]:

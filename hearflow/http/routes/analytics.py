@@ -48,16 +48,10 @@ async def analyze(request: Request, file: UploadFile = File(description="the rec
 
 
 def _analyze(state, key: ApiKey, path, language: str | None, request_id: str):
-    from hearflow.store.store import Store
-
     with state.analyze_lock:  # one analysis at a time on this engine; jobs have their own workers
         engine = state.analyze_engines.get(job_settings(state.settings.analyze, {"language": language}))
         engine.prepare()
-        store = Store(state.settings.db_path)
-        try:
-            outcome = run_call(engine, store, path)
-        finally:
-            store.close()
+        outcome = run_call(engine, state.store(), path)
     result = outcome.result
     ms = ledger.units_ms(result.audio_seconds)
     with state.db.write() as conn:
@@ -71,21 +65,14 @@ def _analyze(state, key: ApiKey, path, language: str | None, request_id: str):
              responses=errors(*AUTH_ERRORS, "not_found", "analysis_failed"))
 def question(body: QuestionRequest, request: Request, key: ApiKey = Depends(require(SCOPE))):
     """Answer from a transcript given as text, or from a stored call by ``id``."""
-    from hearflow.store.store import Store
-
     state = api(request)
-    call = transcript_call(body.transcript) if body.transcript is not None else None
-    store = Store(state.settings.db_path)
-    try:
-        if call is None:
-            call = _owned_call(state, store, key, body.id)
-        with state.analyze_lock:
-            engine = state.analyze_engines.get(state.settings.analyze)
-        answer = engine.ask(call, body.question)
-        if body.id is not None:
-            store.save_answer(call.id, answer)
-    finally:
-        store.close()
+    store = state.store()
+    call = transcript_call(body.transcript) if body.transcript is not None else _owned_call(state, store, key, body.id)
+    with state.analyze_lock:
+        engine = state.analyze_engines.get(state.settings.analyze)
+    answer = engine.ask(call, body.question)
+    if body.id is not None:
+        store.save_answer(call.id, answer)
     return {"question": answer.question, "answer": answer.answer, "quotes": list(answer.quotes),
             "analyzer": answer.analyzer, "model": answer.model}
 
@@ -93,14 +80,8 @@ def question(body: QuestionRequest, request: Request, key: ApiKey = Depends(requ
 @router.get("/{call_id}", response_model=AnalyzeResponse, summary="A stored call, in the analyze shape",
             responses=errors(*AUTH_ERRORS, "not_found"))
 def get_call(call_id: str, request: Request, key: ApiKey = Depends(require(SCOPE))):
-    from hearflow.store.store import Store
-
     state = api(request)
-    store = Store(state.settings.db_path)
-    try:
-        return JSONResponse(_owned_call(state, store, key, call_id).to_response())
-    finally:
-        store.close()
+    return JSONResponse(_owned_call(state, state.store(), key, call_id).to_response())
 
 
 def _owned_call(state, store, key: ApiKey, call_id: str):

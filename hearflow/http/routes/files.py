@@ -30,13 +30,7 @@ def signed_file(job_id: str, name: str, request: Request,
     if job is None:
         raise ApiError(f"job {job_id} has no files (deleted, or not completed)", code="not_found")
     if name == RESULT_FILE:
-        from hearflow.store.store import Store
-
-        store = Store(state.settings.db_path)
-        try:
-            call = store.find(job["call_id"])
-        finally:
-            store.close()
+        call = state.store().find(job["call_id"])
         if call is None:
             raise ApiError(f"the call of job {job_id} was deleted", code="not_found")
         return JSONResponse(job_result(job, call, state.signer, state.base_url(request)))

@@ -159,15 +159,9 @@ def _check_submit(state, key: ApiKey, fields: dict) -> None:
 
 
 def _view(state, request: Request, job: dict) -> dict:
-    from hearflow.store.store import Store
-
     call = None
     if job["status"] == "completed" and job["call_id"]:
-        store = Store(state.settings.db_path)
-        try:
-            call = store.find(job["call_id"])
-        finally:
-            store.close()
+        call = state.store().find(job["call_id"])
     return job_view(job, call, state.signer, state.base_url(request), state.settings.offload_bytes)
 
 
@@ -213,11 +207,5 @@ def delete_job(job_id: str, request: Request, key: ApiKey = Depends(require(*SCO
     removed = jobs.delete_finished(state.db, key.id, job_id)
     shutil.rmtree(job_dir(state.settings, job_id), ignore_errors=True)
     if removed["call_id"] and jobs.call_is_unowned(state.db, removed["call_id"]):
-        from hearflow.store.store import Store
-
-        store = Store(state.settings.db_path)
-        try:
-            store.delete(removed["call_id"])
-        finally:
-            store.close()
+        state.store().delete(removed["call_id"])
     return JSONResponse({"id": job_id, "deleted": True})
