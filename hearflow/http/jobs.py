@@ -149,7 +149,12 @@ class Instance:
 
     def claim(self) -> dict | None:
         with self.db.write() as conn:
-            job = conn.execute("SELECT * FROM api_jobs WHERE status = ? ORDER BY seq LIMIT 1", [QUEUED]).fetchone()
+            # Not an upload whose bytes another worker is processing now: once that one is stored,
+            # this one reuses it instead of computing the same call twice at the same time.
+            job = conn.execute(
+                "SELECT * FROM api_jobs WHERE status = ? AND (audio_sha256 IS NULL OR audio_sha256 NOT IN "
+                "(SELECT audio_sha256 FROM api_jobs WHERE status = ? AND audio_sha256 IS NOT NULL)) "
+                "ORDER BY seq LIMIT 1", [QUEUED, PROCESSING]).fetchone()
             if job is None:
                 return None
             conn.execute("UPDATE api_jobs SET status = ?, instance_id = ?, started_at = ?, attempts = attempts + 1 "

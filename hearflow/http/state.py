@@ -12,6 +12,8 @@ from hearflow.http.outbound import OutboundPolicy
 from hearflow.http.settings import ApiSettings
 from hearflow.http.signed_urls import UrlSigner
 
+CALL_PARTS_KEPT = 512  # stored calls kept as job results in memory, for listing and polling
+
 
 @dataclass
 class ApiState:
@@ -24,6 +26,8 @@ class ApiState:
     analyze_lock: threading.Lock = field(default_factory=threading.Lock)
     analyze_engines: object | None = None  # Engines for the synchronous analyze route
     _stores: threading.local = field(default_factory=threading.local)
+    _parts: dict = field(default_factory=dict)
+    _parts_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
     def build(cls, settings: ApiSettings) -> "ApiState":
@@ -40,6 +44,29 @@ class ApiState:
         if store is None:
             store = self._stores.store = Store(self.settings.db_path)
         return store
+
+    def call_part(self, call_id: str) -> tuple[dict, int] | None:
+        """A stored call as job results show it, kept for the most recent calls: a completed
+        call does not change, and listing jobs would otherwise rebuild each one every time."""
+        from hearflow.http.views import call_part
+
+        with self._parts_lock:
+            if call_id in self._parts:
+                self._parts[call_id] = self._parts.pop(call_id)  # most recently used last
+                return self._parts[call_id]
+        call = self.store().find(call_id)
+        if call is None:
+            return None
+        part = call_part(call)
+        with self._parts_lock:
+            self._parts[call_id] = part
+            while len(self._parts) > CALL_PARTS_KEPT:
+                self._parts.pop(next(iter(self._parts)))
+        return part
+
+    def forget_call(self, call_id: str) -> None:
+        with self._parts_lock:
+            self._parts.pop(call_id, None)
 
     def load_analyze_engine(self) -> None:
         """The synchronous routes' engine, its model loaded before the server says ready."""

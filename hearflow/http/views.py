@@ -19,21 +19,26 @@ def batch_speaker(name: str | None) -> str | None:
     return f"speaker_{int(number) - 1}" if prefix.upper() == "SPEAKER" and number.isdigit() else name.lower()
 
 
-def job_result(job: dict, call: CallResult, signer: UrlSigner, base_url: str) -> dict:
-    outputs = json.loads(job["outputs"] or "{}")
+def call_part(call: CallResult) -> tuple[dict, int]:
+    """What a job result takes from its stored call, and that part's JSON size."""
     segments = [{"start": s.start, "end": s.end, "text": s.text, "speaker": batch_speaker(s.speaker),
                  "channel": s.channel} for s in call.segments]
     words = [{"start": w.start, "end": w.end, "text": w.text, "speaker": batch_speaker(w.speaker),
               "channel": w.channel, "probability": w.probability} for w in call.words]
-    return {
-        "text": call.text, "speakers": len(call.speaker_timing), "audio_seconds": round(call.audio_seconds, 3),
-        "language": call.language, "mode": call.mode, "notes": list(call.notes), "segments": segments,
-        "words": words, "call_id": call.id,
-        "formats": {name: signer.sign(base_url, file_path(job["id"], filename)) for name, filename in outputs.items()},
-    }
+    part = {"text": call.text, "speakers": len(call.speaker_timing), "audio_seconds": round(call.audio_seconds, 3),
+            "language": call.language, "mode": call.mode, "notes": list(call.notes), "segments": segments,
+            "words": words, "call_id": call.id}
+    return part, len(json.dumps(part))
 
 
-def job_view(job: dict, call: CallResult | None, signer: UrlSigner, base_url: str, offload_bytes: int) -> dict:
+def job_result(job: dict, part: dict, signer: UrlSigner, base_url: str) -> dict:
+    outputs = json.loads(job["outputs"] or "{}")
+    return {**part, "formats": {name: signer.sign(base_url, file_path(job["id"], filename))
+                                for name, filename in outputs.items()}}
+
+
+def job_view(job: dict, call: tuple[dict, int] | None, signer: UrlSigner, base_url: str, offload_bytes: int) -> dict:
+    """``call`` is the stored call's part of the result and its size (see :func:`call_part`)."""
     view = {
         "id": job["id"], "status": job["status"], "created_at": job["created_at"],
         "started_at": job["started_at"], "completed_at": job["completed_at"],
@@ -42,9 +47,9 @@ def job_view(job: dict, call: CallResult | None, signer: UrlSigner, base_url: st
         "result": None, "result_url": None,
     }
     if job["status"] == "completed" and call is not None:
-        result = job_result(job, call, signer, base_url)
-        if len(json.dumps(result)) > offload_bytes:
+        part, size = call
+        if size > offload_bytes:
             view["result_url"] = signer.sign(base_url, file_path(job["id"], RESULT_FILE))
         else:
-            view["result"] = result
+            view["result"] = job_result(job, part, signer, base_url)
     return view

@@ -30,10 +30,10 @@ def signed_file(job_id: str, name: str, request: Request,
     if job is None:
         raise ApiError(f"job {job_id} has no files (deleted, or not completed)", code="not_found")
     if name == RESULT_FILE:
-        call = state.store().find(job["call_id"])
+        call = state.call_part(job["call_id"])
         if call is None:
             raise ApiError(f"the call of job {job_id} was deleted", code="not_found")
-        return JSONResponse(job_result(job, call, state.signer, state.base_url(request)))
+        return JSONResponse(job_result(job, call[0], state.signer, state.base_url(request)))
     folder = job_dir(state.settings, job_id)
     path = folder / name
     if path.parent != folder or not path.is_file():

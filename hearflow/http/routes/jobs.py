@@ -159,9 +159,7 @@ def _check_submit(state, key: ApiKey, fields: dict) -> None:
 
 
 def _view(state, request: Request, job: dict) -> dict:
-    call = None
-    if job["status"] == "completed" and job["call_id"]:
-        call = state.store().find(job["call_id"])
+    call = state.call_part(job["call_id"]) if job["status"] == "completed" and job["call_id"] else None
     return job_view(job, call, state.signer, state.base_url(request), state.settings.offload_bytes)
 
 
@@ -208,4 +206,5 @@ def delete_job(job_id: str, request: Request, key: ApiKey = Depends(require(*SCO
     shutil.rmtree(job_dir(state.settings, job_id), ignore_errors=True)
     if removed["call_id"] and jobs.call_is_unowned(state.db, removed["call_id"]):
         state.store().delete(removed["call_id"])
+        state.forget_call(removed["call_id"])
     return JSONResponse({"id": job_id, "deleted": True})
