@@ -29,18 +29,19 @@ def create_app(settings: ApiSettings, *, start_workers: bool = True) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        from hearflow.http.workers import WorkerPool
+        from hearflow.http.worker_process import WorkerProcesses
 
-        await run_in_threadpool(state.load_analyze_engine)
-        pool = WorkerPool(settings, state.db, state.policy, state.metrics) if start_workers else None
-        if pool is not None:
-            await run_in_threadpool(pool.start)
-            state.pool = pool
+        workers = WorkerProcesses(settings) if start_workers else None
+        if workers is not None:
+            workers.spawn()  # from this (the main) thread: see WorkerProcesses
         try:
+            await run_in_threadpool(state.load_analyze_engine)
+            if workers is not None:
+                await run_in_threadpool(workers.wait_ready)
             yield
         finally:
-            if pool is not None:
-                await run_in_threadpool(pool.stop)
+            if workers is not None:
+                await run_in_threadpool(workers.stop)
 
     app = FastAPI(title="hearflow API", version=__version__, description=DESCRIPTION, lifespan=lifespan,
                   docs_url=None, redoc_url=None)

@@ -22,10 +22,6 @@ class Metrics:
         self.latency = Histogram("hearflow_http_request_seconds", "HTTP request latency", ["method", "route"],
                                  registry=self.registry,
                                  buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60))
-        self.jobs = Counter("hearflow_jobs_finished", "jobs finished by this server", ["status"],
-                            registry=self.registry)
-        self.job_seconds = Histogram("hearflow_job_seconds", "seconds from claim to finish per job",
-                                     registry=self.registry, buckets=(0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600))
         self.queue = Gauge("hearflow_jobs", "jobs in the store by status", ["status"], registry=self.registry)
 
     def render(self, db) -> tuple[bytes, str]:

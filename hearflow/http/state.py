@@ -22,7 +22,6 @@ class ApiState:
     signer: UrlSigner
     policy: OutboundPolicy
     metrics: Metrics
-    pool: object | None = None  # the WorkerPool, once started
     analyze_lock: threading.Lock = field(default_factory=threading.Lock)
     analyze_engines: object | None = None  # Engines for the synchronous analyze route
     _stores: threading.local = field(default_factory=threading.local)

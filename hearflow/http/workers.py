@@ -1,5 +1,6 @@
-"""In-process job workers: N threads, each with its own engine (the model loads once per worker,
-not per job), taking queued jobs from the store; plus a heartbeat and the webhook deliverer."""
+"""A job worker: a thread with its own engine (the model loads once per worker, not per job)
+taking queued jobs from the store, plus a heartbeat and the webhook deliverer. The server runs
+each worker in a child process of its own (see worker_process)."""
 
 from __future__ import annotations
 
@@ -65,8 +66,8 @@ def spool_dir(settings: ApiSettings) -> Path:
 
 
 class WorkerPool:
-    def __init__(self, settings: ApiSettings, db: Database, policy, metrics=None):
-        self.settings, self.db, self.policy, self.metrics = settings, db, policy, metrics
+    def __init__(self, settings: ApiSettings, db: Database, policy):
+        self.settings, self.db, self.policy = settings, db, policy
         self.instance = Instance(db)
         self.wake = threading.Event()
         self.stopping = threading.Event()
@@ -155,9 +156,6 @@ class WorkerPool:
             shutil.rmtree(Path(job["spool_path"]).parent, ignore_errors=True)
         log.info(json.dumps({"event": "job", "job": job["id"], "status": status, "attempt": job["attempts"] + 1,
                              "seconds": round(time.monotonic() - started, 3)}))
-        if self.metrics is not None:
-            self.metrics.jobs.labels(status=status).inc()
-            self.metrics.job_seconds.observe(time.monotonic() - started)
         if job["webhook_url"]:
             self.events.wake.set()
 

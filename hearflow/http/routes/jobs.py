@@ -90,8 +90,6 @@ async def submit(request: Request, key: ApiKey = Depends(require(*SCOPES)),
         raise
     if not submitted.created and spooled:  # a retry: the first submit's upload is the one kept
         shutil.rmtree(spooled.path.parent, ignore_errors=True)
-    if submitted.created and state.pool is not None:
-        state.pool.wake.set()
     request.state.job_id = submitted.job["id"]
     view = await run_in_threadpool(_view, state, request, submitted.job)
     return JSONResponse(view, status_code=202 if submitted.created else 200)
