@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
+import sys
 from importlib.metadata import entry_points
 from pathlib import Path
 
@@ -56,8 +57,9 @@ def _load(load, what: str):
 
 
 def plugin_manager() -> pluggy.PluginManager:
-    """The manager for the current plugin settings, built once per process and reused."""
-    key = (os.environ.get(PLUGINS_ENV), os.environ.get(PLUGINS_DIR_ENV))
+    """The manager for the current plugin settings, built once per process and reused (a new
+    one when the settings or the import path, where entry points are found, change)."""
+    key = (os.environ.get(PLUGINS_ENV), os.environ.get(PLUGINS_DIR_ENV), tuple(sys.path))
     if key not in _cached:
         _cached[key] = get_plugin_manager()
     return _cached[key]
