@@ -17,7 +17,7 @@ SIGNING_SECRET_ENV = "HEARFLOW_API_SIGNING_SECRET"
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(min=0),
-              help="In-process job workers, each with its own engine (the model loads once per worker).")
+              help="Job worker processes, each with its own engine (the model loads once per worker).")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Spooled uploads and format files. [default: ~/.hearflow/api]")
 @click.option("--public-url", default=None, metavar="URL",
@@ -41,7 +41,7 @@ def api(host, port, workers, data_dir, public_url, allow_outbound, offload_bytes
         webhook_attempts, forwarded_allow_ips, lease_seconds, config, db):
     """Serve the HTTP API: call analytics and transcription jobs (FastAPI on uvicorn).
 
-    Jobs and keys live in the store (--db); N workers in this process take queued jobs. Jobs use
+    Jobs and keys live in the store (--db); N worker processes take queued jobs. Jobs use
     the analyzer of --config, and the offline one when it says auto: a vendor is never picked
     because its key happens to be in the environment. Signed URLs use $HEARFLOW_API_SIGNING_SECRET
     (default: a secret made once and kept in the store); webhooks are signed with

@@ -22,7 +22,7 @@ class ErrorResponse(BaseModel):
 class Health(BaseModel):
     status: Literal["ok"]
     version: str
-    workers: int = Field(description="in-process job workers")
+    workers: int = Field(description="job worker processes of this server")
 
 
 class AnalyzeResponse(BaseModel):

@@ -20,7 +20,7 @@ class ApiSettings(BaseModel):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
-    workers: int = Field(default=1, ge=0)  # in-process job workers; 0 only queues (another server works)
+    workers: int = Field(default=1, ge=0)  # job worker processes; 0 only queues (another server works)
     db_path: Path = Field(default_factory=default_db_path)
     data_dir: Path = Field(default_factory=lambda: home() / "api")  # spooled uploads, format files
     analyze: AnalyzeSettings = Field(default_factory=lambda: AnalyzeSettings(analyzer="offline"))
