@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
 
 from hearflow.media.audiofile import Fingerprint
 from hearflow.pipeline.engine import Engine
@@ -54,6 +55,14 @@ def separate_speakers(engine: Engine, audio: Audio) -> Separation:
 @task(name="transcribe", cache_key_fn=_stage_cache_key("transcribe"), persist_result=True)
 def transcribe_tracks(engine: Engine, separation: Separation, sha256: str) -> list[Transcript]:
     return engine.transcribe(separation)
+
+
+def _transcribe_task(engine: Engine):
+    """With redaction on, the raw transcript is never written to the result cache: it holds what
+    redaction removes. Such calls are transcribed again when re-run."""
+    if engine.settings.redact:
+        return transcribe_tracks.with_options(cache_key_fn=None, cache_policy=NO_CACHE, persist_result=False)
+    return transcribe_tracks
 
 
 @task(name="measure")
@@ -124,9 +133,12 @@ def compute_call(engine: Engine, print_: Fingerprint, source: str) -> CallResult
     """Every stage from decoding to analysis, as cached tasks. Writes nothing: callers store."""
     audio = _retrying(decode_audio, engine.decoders_for(print_.format))(engine, print_, print_.sha256)
     separation = _retrying(separate_speakers, [type(engine.diarizer)])(engine, audio)
-    transcripts = _retrying(transcribe_tracks, [type(engine.asr)])(engine, separation, print_.sha256)
+    transcripts = _retrying(_transcribe_task(engine), [type(engine.asr)])(engine, separation, print_.sha256)
     result = engine.assemble(audio, separation, transcripts).model_copy(update={"source": source})
+    result = engine.redact(result)  # before the first task that could keep the text
     result = measure_call(engine, result)
+    if engine.analyzer is None or not result.has_speech:
+        return engine.analyze(result)  # nothing to send: the engine records why
     # Keyed by what the analyzer reads, so an unchanged transcript is never sent twice.
     transcript_sha = digest([result.metrics, [s.model_dump() for s in result.segments]])
     analyzers = [type(engine.analyzer)] if engine.analyzer else []

@@ -32,9 +32,16 @@ def diarizer_options(command):
     return command
 
 
+redact_option = click.option(
+    "--redact", multiple=True, metavar="KINDS",
+    help="Replace PII before anything reads or stores the text: pii (all of them), or card, phone, email, "
+         "id, number, comma-separated or repeated. Part of the call's identity.")
+
+
 def run_options(command):
     """Options every command that runs the pipeline shares."""
     for option in reversed([
+        redact_option,
         click.option("--analyzer", default=None, metavar="NAME",
                      help="offline, anthropic, openai-compatible or none. [default: auto — an LLM analyzer "
                           "whose key is set, else offline]"),
@@ -67,7 +74,7 @@ def run_options(command):
               help="Refuse files larger than this. [default: 100]")
 @run_options
 def analyze(files, mode, formats, out_dir, model, language, asr, diarizer, num_speakers, min_speakers,
-            max_speakers, diarizer_option, max_size, analyzer, config, no_reuse, as_json, quiet, verbose, db):
+            max_speakers, diarizer_option, max_size, redact, analyzer, config, no_reuse, as_json, quiet, verbose, db):
     """Transcribe recordings with speakers, store them, and write the requested formats.
 
     FILES may be WAV, MP3, MP4, M4A, OGG, FLAC, WebM, AAC or AMR, stereo or mono, or https URLs
@@ -88,7 +95,7 @@ def analyze(files, mode, formats, out_dir, model, language, asr, diarizer, num_s
 
     flags = {name: value for name, value in {
         "mode": mode, "asr": asr, "diarizer": diarizer, "analyzer": analyzer,
-        "max_bytes": int(max_size * 1e6) if max_size else None,
+        "max_bytes": int(max_size * 1e6) if max_size else None, "redact": list(redact) or None,
     }.items() if value is not None}  # flags left out keep the --config or default value
     settings = settings_from(config, flags, {"model": model, "language": language},
                          _diarizer_flags(num_speakers, min_speakers, max_speakers, diarizer_option))
@@ -203,7 +210,7 @@ class _StderrProgress:
 @diarizer_options
 @run_options
 def archive(sources, pattern, workers, dask_address, formats, out_dir, diarizer, num_speakers, min_speakers,
-            max_speakers, diarizer_option, analyzer, config, no_reuse, as_json, quiet, verbose, db):
+            max_speakers, diarizer_option, redact, analyzer, config, no_reuse, as_json, quiet, verbose, db):
     """Analyse every recording in directories, .txt lists or https URLs, and store them all.
 
     Calls already stored are skipped, the same bytes twice are processed once, and a bad file is
@@ -219,7 +226,8 @@ def archive(sources, pattern, workers, dask_address, formats, out_dir, diarizer,
     from hearflow_flows.prefect_env import quiet_prefect
     from hearflow.progress import set_reporter
 
-    flags = {name: value for name, value in {"analyzer": analyzer, "diarizer": diarizer}.items() if value}
+    flags = {name: value for name, value in {"analyzer": analyzer, "diarizer": diarizer,
+                                             "redact": list(redact)}.items() if value}
     settings = settings_from(config, flags, {}, _diarizer_flags(num_speakers, min_speakers, max_speakers,
                                                             diarizer_option))
     quiet_prefect(verbose, quiet)

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from hearflow.pipeline.attribute import attribute, speaker_timing
+from hearflow.pipeline.redact import redact_result
 from hearflow.media.audiofile import Fingerprint, fingerprint
 from hearflow.errors import ConfigError, HearflowError
 from hearflow.models import (AnalysisRecord, Answer, Audio, CallResult, DeliveryReport, ErrorInfo, Segment,
@@ -18,6 +19,9 @@ from hearflow.progress import report
 from hearflow.media.separation import fake_stereo_reason
 from hearflow.settings import DEFAULT_DIARIZER, AnalyzeSettings, digest
 from hearflow.plugins.stages import Analyzer, AsrBackend, Decoder, Metric, Separator, Sink
+
+
+NO_SPEECH_NOTE = "no speech found: the call was not analysed"
 
 
 class Engine:
@@ -74,11 +78,14 @@ class Engine:
 
     def transcription_options(self) -> dict:
         """The choices that shape the transcript, defaults filled in. They make the call id."""
-        return {
+        options = {
             "mode": self.settings.mode,
             "asr": _described(self.asr),
             "diarizer": _described(self.diarizer),
         }
+        if self.settings.redact:  # only when on, so calls stored before redaction existed keep their ids
+            options["redact"] = list(self.settings.redact)
+        return options
 
     def resolved_options(self) -> dict:
         """Every choice that changes the stored result, defaults filled in."""
@@ -180,6 +187,13 @@ class Engine:
             options=self.resolved_options(),
         )
 
+    def redact(self, result: CallResult) -> CallResult:
+        """Replace the chosen PII kinds before any metric or analyzer reads the text."""
+        if not self.settings.redact:
+            return result
+        report("redact", None, ", ".join(self.settings.redact))
+        return redact_result(result, self.settings.redact)
+
     def measure(self, result: CallResult) -> CallResult:
         report("measure", None, ", ".join(m.name for m in self.metrics))
         reports = {}
@@ -192,6 +206,8 @@ class Engine:
         """Add the analyzer's record. A failure is recorded, never raised: the transcript stays."""
         if self.analyzer is None:
             return result
+        if not result.has_speech:  # an analysis of nothing would read as a verdict on a call
+            return result.model_copy(update={"notes": (*result.notes, NO_SPEECH_NOTE)})
         report("analyze", None, self.analyzer.name)
         try:
             record = self.analyzer.analyze(result)
@@ -217,7 +233,7 @@ class Engine:
         self.prepare()
         audio = self.decode(self.fingerprint(path))
         separation = self.separate(audio)
-        result = self.assemble(audio, separation, self.transcribe(separation))
+        result = self.redact(self.assemble(audio, separation, self.transcribe(separation)))
         return self.analyze(self.measure(result))
 
 

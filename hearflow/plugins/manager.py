@@ -8,7 +8,7 @@ from importlib.metadata import entry_points
 
 import pluggy
 
-from hearflow import hookspecs
+from hearflow.plugins import hookspecs
 from hearflow.errors import ConfigError
 from hearflow.plugins.stages import STAGE_KINDS, Stage
 

@@ -11,7 +11,7 @@ from collections import Counter
 from hearflow import hookimpl
 from hearflow import AnalysisRecord, Answer, CallAnalysis, CallResult, Segment
 from hearflow import Analyzer, StageOptions
-from hearflow import STOPWORDS, contains_phrase, content_stems, tokens
+from hearflow import STOPWORDS, contains_phrase, content_stems, proper_nouns, tokens
 from hearflow_offline import lexicon
 
 MODEL = "offline-lexicon-1"
@@ -122,7 +122,10 @@ def _compliance_gaps(agent_text: str) -> list[str]:
 
 
 def _topics(result: CallResult, intent: str) -> list[str]:
-    counts = Counter(w for s in result.segments for w in tokens(s.text) if len(w) > 3 and w not in STOPWORDS)
+    # Names are left out: a topic list is read by people who should not learn who was on the call.
+    names = proper_nouns(s.text for s in result.segments)
+    counts = Counter(w for s in result.segments for w in tokens(s.text)
+                     if len(w) > 3 and w not in STOPWORDS and w not in names)
     tracked = [name for name, n in (result.trackers.counts.items() if result.trackers else ()) if n]
     frequent = [w for w, n in counts.most_common(8) if n > 1]
     return list(dict.fromkeys([intent, *tracked, *frequent]))[:6]
