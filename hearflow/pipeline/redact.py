@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from hearflow.errors import ConfigError
 from hearflow.models import CallResult, Segment, Word
+from hearflow.text import STOPWORDS
 
 KINDS = ("card", "phone", "email", "id", "number")
 GROUPS = {"pii": KINDS}
@@ -42,12 +43,15 @@ ID_CUES = ("social", "security", "ssn", "passport", "national", "identity", "ide
            "license", "insurance", "tax", "nino", "aadhaar", "pan")
 TLDS = frozenset("com org net edu gov io co uk us de fr es it nl eu ca au in info biz me app dev ai".split())
 EMAIL_PARTS = {"dot": ".", "underscore": "_", "dash": "-", "hyphen": "-"}
+MAX_DOMAIN_WORDS = 6
+EMAIL_CUES = frozenset(("email", "e-mail", "mail", "address"))
 NOT_LOCAL_PARTS = frozenset("me us you him her them it is was email mail address there here".split())
 
 _WRITTEN_NUMBER = re.compile(r"^[+\-–]?\(?\d[\d\-–().,]*\)?$")  # dates (12/04) and times (10:30) are not
 _DECIMAL = re.compile(r"^\d+\.\d{1,2}$")  # 49.99: an amount, not a run of digits
 _SSN_SHAPE = re.compile(r"^\d{3}-\d{2}-\d{4}$")
 _PHONE_SHAPE = re.compile(r"^(\+\d{1,3}[\s-]?)?(\(\d{2,4}\)|\d{3})[\s.-]?\d{3,4}[\s.-]?\d{3,4}$")
+_HOST = re.compile(r"^[\w\-]+(\.[\w\-]+)+$")
 _EMAIL = re.compile(r"^[\w.+\-]+@[\w\-]+(\.[\w\-]+)+$")
 _ALNUM_ID = re.compile(r"^(?=.*[a-z])(?=(?:.*\d){5})[a-z0-9\-]{6,}$")
 _EDGE_PUNCTUATION = "\"'“”‘’()[]{}<>,.:;!?"
@@ -128,7 +132,7 @@ def find_spans(words: Sequence[Word], kinds: Sequence[str], context=lambda start
     taken = [False] * len(words)
     spans: list[Span] = []
     if "email" in kinds:
-        for span in _email_spans(words, cores):
+        for span in _email_spans(words, cores, context):
             spans.append(span)
             taken[span.first: span.last + 1] = [True] * (span.last - span.first + 1)
     for first, last, digits in _joined_tails(_digit_runs(words, cores, taken)):
@@ -152,7 +156,8 @@ def classify_digits(digits: str, texts: Sequence[str], context: Sequence[str]) -
         return "card"
     if _SSN_SHAPE.match(written.strip(_EDGE_PUNCTUATION)) or cues & set(ID_CUES) and not cues & set(CARD_CUES):
         return "id"
-    if 7 <= len(digits) <= 15 and (cues & set(PHONE_CUES) or _PHONE_SHAPE.match(written.strip(",.;:!?"))):
+    shaped = written.startswith(("+", "(")) or _PHONE_SHAPE.match(written.strip(",.;:!?"))
+    if 7 <= len(digits) <= 15 and (cues & set(PHONE_CUES) or shaped):
         return "phone"
     return "number"
 
@@ -237,42 +242,73 @@ def _digits_of(cores: Sequence[str], index: int) -> str | None:
 
 def _is_digit_word(core: str) -> bool:
     return bool(_WRITTEN_NUMBER.match(core)) or core in UNITS or core in TEENS or core.partition("-")[0] in TENS \
-        or core in SOUNDALIKES
+        or core in SOUNDALIKES or core in REPEATS
 
 
-def _email_spans(words: Sequence[Word], cores: Sequence[str]) -> list[Span]:
-    spans = [Span(i, i, "email") for i, core in enumerate(cores) if _EMAIL.match(core)]
+def _email_spans(words: Sequence[Word], cores: Sequence[str], context) -> list[Span]:
     texts = [w.text.strip() for w in words]
+    spans = [Span(i, i, "email") for i, core in enumerate(cores) if _EMAIL.match(core)]
     for at in (i for i, core in enumerate(cores) if core == "at"):
-        local = _spoken_part(cores, texts, at - 1, step=-1)
-        domain = _spoken_part(cores, texts, at + 1, step=1)
-        if local is None or domain is None:
+        local = _local_part(cores, at - 1)
+        domain_last = _domain_end(cores, texts, at + 1)
+        if local is not None and domain_last is not None and not _covered(spans, at):
+            spans.append(Span(local, domain_last, "email"))
+    # An address whose "at" the recogniser lost ("john smithandemple.com", "example .com") after
+    # someone asked for an e-mail address.
+    for index, core in enumerate(cores):
+        host_first = _host_start(cores, texts, index)
+        if host_first is None or _covered(spans, index) or _covered(spans, host_first):
             continue
-        (local_first, local_text), (domain_last, domain_text) = local, domain
-        if "." not in domain_text or domain_text.rsplit(".", 1)[-1] not in TLDS or local_text in NOT_LOCAL_PARTS:
-            continue
-        if not any(s.first <= at <= s.last for s in spans):
-            spans.append(Span(min(local_first, at - 1), max(domain_last, at + 1), "email"))
+        asked = {*context(words[host_first].start), *cores[max(0, host_first - CONTEXT_WORDS): host_first]}
+        if asked & EMAIL_CUES:
+            previous = host_first - 1
+            joined = previous >= 0 and _label(cores[previous]) and not texts[previous].endswith(",") \
+                and cores[previous] not in NOT_LOCAL_PARTS | EMAIL_CUES | STOPWORDS
+            spans.append(Span(previous if joined else host_first, index, "email"))
     return sorted(spans, key=lambda span: span.first)
 
 
-def _spoken_part(cores: Sequence[str], texts: Sequence[str], start: int, step: int) -> tuple[int, str] | None:
-    """One side of a spoken address ("alex dot smith", "northwind dot com", "northwind .com"): the
-    index of its far end and the address text it spells."""
-    if not 0 <= start < len(cores) or not re.match(r"^[\w.\-+]+$", cores[start]) or cores[start] in EMAIL_PARTS:
+def _host_start(cores: Sequence[str], texts: Sequence[str], index: int) -> int | None:
+    """Where a host name ending at ``index`` starts: ``example.com`` alone, or ``example`` ``.com``."""
+    core = cores[index]
+    if _HOST.match(core) and core.rsplit(".", 1)[-1] in TLDS:
+        return index
+    if texts[index].startswith(".") and core in TLDS and index > 0 and _label(cores[index - 1]):
+        return index - 1
+    return None
+
+
+def _covered(spans: Sequence[Span], index: int) -> bool:
+    return any(span.first <= index <= span.last for span in spans)
+
+
+def _local_part(cores: Sequence[str], last: int) -> int | None:
+    """Where the name before "at" starts ("alex dot morgan"), or None when that is no name ("me")."""
+    if last < 0 or not _label(cores[last]) or cores[last] in NOT_LOCAL_PARTS:
         return None
-    end, pieces = start, [cores[start]]
-    while True:
-        joiner, label = end + step, end + 2 * step
-        if 0 <= label < len(cores) and cores[joiner] in EMAIL_PARTS and _label(cores[label]):
-            pieces += [EMAIL_PARTS[cores[joiner]], cores[label]]
-            end = label
-        elif step > 0 and joiner < len(cores) and texts[joiner].startswith(".") and _label(cores[joiner]):
-            pieces += [".", cores[joiner]]  # the recogniser wrote the "dot" onto the next word
-            end = joiner
+    first = last
+    while first - 2 >= 0 and cores[first - 1] in EMAIL_PARTS and _label(cores[first - 2]):
+        first -= 2
+    return first
+
+
+def _domain_end(cores: Sequence[str], texts: Sequence[str], first: int) -> int | None:
+    """The last word of a domain starting at ``first`` ("example dot com", "example.com", and
+    "n clemple .com" as a recogniser splits it), or None when no known ending comes soon."""
+    spelled, end = "", None
+    for index in range(first, min(first + MAX_DOMAIN_WORDS, len(cores))):
+        core = cores[index]
+        if core in EMAIL_PARTS and spelled:
+            spelled += EMAIL_PARTS[core]
+        elif _label(core) or _HOST.match(core):
+            spelled += ("." if texts[index].startswith(".") else "") + core
         else:
             break
-    return end, "".join(pieces if step > 0 else reversed(pieces))
+        if "." in spelled and spelled.rsplit(".", 1)[-1] in TLDS:
+            end = index
+        if texts[index].endswith(tuple(SENTENCE_END + ",")):
+            break  # the address ends with the sentence
+    return end
 
 
 def _label(core: str) -> bool:
