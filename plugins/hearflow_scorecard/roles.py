@@ -26,6 +26,8 @@ def separation_label(result: CallResult) -> str:
     model found the speakers in a mix, else why there is a single speaker."""
     if result.mode == "channel":
         return "channel split (one speaker per channel)"
+    if not result.has_speech:
+        return f"nobody: no speech for {result.separator or 'the diarizer'} to split"
     if result.diarized:
         return f"diarized by {result.separator}" if result.separator else "diarized"
     if result.separator and result.separator != "none":
