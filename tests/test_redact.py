@@ -176,7 +176,8 @@ def test_redaction_is_part_of_the_call_identity():
 
 PII_CALL = (
     ("SPEAKER_2", "Northwind billing. Your card number and phone number, please?"),
-    ("SPEAKER_1", "The card number is four one one one, one one one one, one one one one, one one one one. "
+    # not 4111 1111…: a repetitive run makes Whisper fall back to sampling, and vary from run to run
+    ("SPEAKER_1", "The card number is four nine two nine, three eight one three, five two six four, seven one seven zero. "
                   "My phone number is five five five, zero one zero, four four seven seven."),
     ("SPEAKER_2", "And your email address?"),
     ("SPEAKER_1", "My email is john at gmail dot com."),
@@ -206,6 +207,7 @@ def originals(pii_wav) -> list[str]:
     plain = Engine(AnalyzeSettings(analyzer="none")).run(pii_wav)
     out = redact_result(plain, ["pii"])
     placeholders = [w for w in out.words if w.text.startswith("[")]
+    assert {w.text.strip(".,") for w in placeholders} == {"[CARD]", "[PHONE]", "[EMAIL]"}, out.transcript
     spans = []
     for placeholder in placeholders:
         words = [w.text for w in plain.words
@@ -213,7 +215,8 @@ def originals(pii_wav) -> list[str]:
         spans.append(" ".join(words))
     strings = spans + [re.sub(r"\D", "", span) for span in spans if len(re.sub(r"\D", "", span)) >= 6]
     for email in (span for span in spans if "." in span and re.search(r"\D", span)):
-        strings += [word.strip(".,") for word in email.split() if len(word.strip(".,")) >= 4]
+        # its host on its own too; single plain words ("john") are in any database's own text
+        strings += [word.strip(".,") for word in email.split() if re.search(r"\w[.@]\w", word)]
     # the recogniser did hear the numbers and the address (else this test would prove nothing)
     assert sum(len(re.sub(r"\D", "", span)) >= 6 for span in spans) >= 2 and ".com" in plain.text.lower(), \
         plain.transcript
@@ -235,7 +238,7 @@ def redacted_run(pii_wav, tmp_path_factory):
     vendor = FakeVendor().start()
     vendor.script(chat_completion(json.dumps(ANALYSIS)))
     try:
-        done = run_cli("analyze", pii_wav, "--redact", "pii", "--analyzer", "openai-compatible",
+        done = run_cli("analyze", pii_wav, "--redact", "pii", "--redact-audio", "--analyzer", "openai-compatible",
                        *[arg for name in ("json", "srt", "vtt", "txt", "rttm", "html") for arg in ("-f", name)],
                        "-o", work / "out", "--db", work / "h.db", "--json",
                        env={"HEARFLOW_OPENAI_API_KEY": "sk-test-not-real", "HEARFLOW_OPENAI_BASE_URL": vendor.url + "/v1",
@@ -249,7 +252,7 @@ def redacted_run(pii_wav, tmp_path_factory):
 def test_no_output_format_holds_an_original(redacted_run, originals):
     done, out, _, _ = redacted_run
     files = sorted(out.iterdir())
-    assert {f.suffix for f in files} == {".json", ".srt", ".vtt", ".txt", ".rttm", ".html"}
+    assert {f.suffix for f in files} == {".json", ".srt", ".vtt", ".txt", ".rttm", ".html", ".wav"}
     for path in files:
         assert leaks(path.read_bytes(), originals) == [], path.name
     assert leaks(done.stdout.encode() + done.stderr.encode(), originals) == []
@@ -302,3 +305,41 @@ def test_each_span_is_one_word_with_the_spans_times(redacted_run, pii_wav):
     for a, b in zip(words, words[1:]):
         if a["speaker"] == b["speaker"]:
             assert a["end"] <= b["start"] + 1e-6  # no word of the span is left beside its placeholder
+
+
+def test_the_redacted_audio_copy_is_silent_where_the_transcript_was_redacted(redacted_run, pii_wav):
+    import numpy as np
+    import soundfile
+
+    done, out, _, _ = redacted_run
+    result = json.loads(done.stdout)
+    spans = [(w["start"], w["end"]) for s in result["segments"] for w in s["words"] if w["text"].startswith("[")]
+    original, rate = soundfile.read(str(pii_wav), dtype="float32", always_2d=True)
+    copy, copy_rate = soundfile.read(str(out / "pii-call.redacted.wav"), dtype="float32", always_2d=True)
+    assert copy.shape == original.shape and copy_rate == rate
+    spoken = 0.0
+    for start, end in spans:
+        inside = slice(int(start * rate), int(end * rate))
+        assert np.abs(copy[inside]).max() == 0.0  # every channel
+        spoken += float(np.abs(original[inside]).sum())
+    assert spoken > 0  # the spans did hold speech in the original
+    kept = np.ones(len(original), bool)
+    for start, end in spans:
+        kept[max(0, int((start - 0.2) * rate)): int((end + 0.2) * rate)] = False
+    assert np.abs(copy[kept] - original[kept]).max() < 1e-3  # the rest is the recording as it was
+
+
+def test_silenced_spans_are_zero_on_every_channel():
+    import numpy as np
+
+    from hearflow.media.silence import silenced
+
+    samples = np.ones((2, 1000), np.float32)
+    out = silenced(samples, 100, [(2.0, 3.0)], margin=0.1)
+    assert out[:, 190:310].max() == 0.0 and out[:, :190].min() == 1.0 and out[:, 310:].min() == 1.0
+    assert samples.min() == 1.0  # the input is left as it was
+
+
+def test_redact_audio_needs_redaction(cli, pii_wav, tmp_path):
+    done = cli("analyze", pii_wav, "--redact-audio", "--db", tmp_path / "h.db")
+    assert done.returncode == 1 and "error[invalid_options]: --redact-audio needs --redact" in done.stderr

@@ -72,9 +72,12 @@ def run_options(command):
 @diarizer_options
 @click.option("--max-size", type=click.FloatRange(min=0.001), default=None, metavar="MB",
               help="Refuse files larger than this. [default: 100]")
+@click.option("--redact-audio", is_flag=True,
+              help="With --redact: also write NAME.redacted.wav to --out-dir, every redacted span silenced.")
 @run_options
 def analyze(files, mode, formats, out_dir, model, language, asr, diarizer, num_speakers, min_speakers,
-            max_speakers, diarizer_option, max_size, redact, analyzer, config, no_reuse, as_json, quiet, verbose, db):
+            max_speakers, diarizer_option, max_size, redact_audio, redact, analyzer, config, no_reuse, as_json,
+            quiet, verbose, db):
     """Transcribe recordings with speakers, store them, and write the requested formats.
 
     FILES may be WAV, MP3, MP4, M4A, OGG, FLAC, WebM, AAC or AMR, stereo or mono, or https URLs
@@ -100,6 +103,10 @@ def analyze(files, mode, formats, out_dir, model, language, asr, diarizer, num_s
     settings = settings_from(config, flags, {"model": model, "language": language},
                          _diarizer_flags(num_speakers, min_speakers, max_speakers, diarizer_option))
     Engine(settings).prepare(formats)  # a bad option fails now, not once per file
+    if redact_audio and not settings.redact:
+        from hearflow.errors import ConfigError
+
+        raise ConfigError("--redact-audio needs --redact (or redact in --config)", code="invalid_options")
     set_reporter(None if quiet else _StderrProgress())
     failures = 0
     for index, path in enumerate(files):
@@ -113,6 +120,8 @@ def analyze(files, mode, formats, out_dir, model, language, asr, diarizer, num_s
 
             outcome = analyze_call(str(path), settings=settings, db_path=db, formats=list(formats),
                                    out_dir=str(out_dir), reuse=not no_reuse)
+            if redact_audio:
+                outcome.outputs.append(str(_write_redacted_audio(settings, outcome.result, str(path), out_dir)))
         except HearflowError as exc:
             failures += 1
             print_error(exc, prefix=f"{path}: ")
@@ -122,6 +131,20 @@ def analyze(files, mode, formats, out_dir, model, language, asr, diarizer, num_s
     if failures:
         click.echo(f"{failures} of {len(files)} file(s) failed", err=True)
         sys.exit(EXIT_FAILED)
+
+
+def _write_redacted_audio(settings, result, source: str, out_dir: Path) -> Path:
+    """Decode the recording again (the flow keeps no samples) and silence what was redacted."""
+    from hearflow.media.fetch import local_copy
+    from hearflow.media.silence import write_silenced
+    from hearflow.output.files import output_stem
+    from hearflow.pipeline.engine import Engine
+    from hearflow.pipeline.redact import placeholder_spans
+
+    engine = Engine(settings)
+    with local_copy(source, max_bytes=settings.max_bytes) as path:
+        audio = engine.decode(engine.fingerprint(path))
+    return write_silenced(audio, placeholder_spans(result), out_dir / f"{output_stem(result)}.redacted.wav")
 
 
 def _diarizer_flags(num_speakers, min_speakers, max_speakers, pairs) -> dict:

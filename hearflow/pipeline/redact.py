@@ -101,6 +101,12 @@ def redact_result(result: CallResult, kinds: Iterable[str]) -> CallResult:
     })
 
 
+def placeholder_spans(result: CallResult) -> list[tuple[float, float]]:
+    """(start, end) of every placeholder word: the stretches a redacted audio copy silences."""
+    labels = tuple(PLACEHOLDERS.values())
+    return [(w.start, w.end) for w in result.words if w.text.startswith(labels)]
+
+
 def redact_segments(segments: Sequence[Segment], kinds: Sequence[str],
                     counts: dict[str, int] | None = None) -> tuple[Segment, ...]:
     """Segments with spans replaced. Spans are found in each speaker's words in time order, so a
