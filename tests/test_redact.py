@@ -214,9 +214,8 @@ def originals(pii_wav) -> list[str]:
                  if w.speaker == placeholder.speaker and placeholder.start <= w.start and w.end <= placeholder.end]
         spans.append(" ".join(words))
     strings = spans + [re.sub(r"\D", "", span) for span in spans if len(re.sub(r"\D", "", span)) >= 6]
-    for email in (span for span in spans if "." in span and re.search(r"\D", span)):
-        # its host on its own too; single plain words ("john") are in any database's own text
-        strings += [word.strip(".,") for word in email.split() if re.search(r"\w[.@]\w", word)]
+    # Each span whole, as a transcript would hold it; not its single words: "gmail.com" alone is in
+    # Prefect's own database (its e-mail block's documentation).
     # the recogniser did hear the numbers and the address (else this test would prove nothing)
     assert sum(len(re.sub(r"\D", "", span)) >= 6 for span in spans) >= 2 and ".com" in plain.text.lower(), \
         plain.transcript
@@ -325,7 +324,7 @@ def test_the_redacted_audio_copy_is_silent_where_the_transcript_was_redacted(red
     assert spoken > 0  # the spans did hold speech in the original
     kept = np.ones(len(original), bool)
     for start, end in spans:
-        kept[max(0, int((start - 0.2) * rate)): int((end + 0.2) * rate)] = False
+        kept[max(0, int((start - 0.35) * rate)): int((end + 0.35) * rate)] = False
     assert np.abs(copy[kept] - original[kept]).max() < 1e-3  # the rest is the recording as it was
 
 

@@ -57,12 +57,13 @@ def transcribe_tracks(engine: Engine, separation: Separation, sha256: str) -> li
     return engine.transcribe(separation)
 
 
+# With redaction on, the raw transcript is never written to the result cache: it holds what
+# redaction removes. Such calls are transcribed again when re-run.
+transcribe_uncached = task(name="transcribe", cache_policy=NO_CACHE, persist_result=False)(transcribe_tracks.fn)
+
+
 def _transcribe_task(engine: Engine):
-    """With redaction on, the raw transcript is never written to the result cache: it holds what
-    redaction removes. Such calls are transcribed again when re-run."""
-    if engine.settings.redact:
-        return transcribe_tracks.with_options(cache_key_fn=None, cache_policy=NO_CACHE, persist_result=False)
-    return transcribe_tracks
+    return transcribe_uncached if engine.settings.redact else transcribe_tracks
 
 
 @task(name="measure")

@@ -11,7 +11,7 @@ import numpy as np
 from hearflow.models import Audio
 
 # Recogniser word times are approximate: a little margin keeps the first and last sounds out.
-MARGIN_SECONDS = 0.15
+MARGIN_SECONDS = 0.3
 
 
 def silenced(samples: np.ndarray, rate: int, spans: Iterable[tuple[float, float]],
