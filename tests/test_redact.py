@@ -133,6 +133,21 @@ def test_a_number_split_over_two_segments_is_one_span():
     assert [s.text for s in alone] == ["it is [CARD]"]  # a segment left without words is gone
 
 
+def test_a_number_a_diarizer_split_between_speakers_is_one_span():
+    # one voice, labelled as three speakers mid-number: no speaker alone has six digits
+    segments = [said("My phone number is 5, 5,", "SPEAKER_1"), said("5, 0, 1, 0,", "SPEAKER_2", start=2.4),
+                said("4, 4, 7, 7", "SPEAKER_3", start=4.0)]
+    out = redact_segments(segments, KINDS)
+    assert [(s.speaker, s.text) for s in out] == [("SPEAKER_1", "My phone number is [PHONE]")]
+    assert out[0].end == segments[2].words[-1].end
+
+
+def test_the_other_partys_interjection_does_not_split_a_number():
+    segments = [said("my card is 4929 3813", "SPEAKER_2"), said("mm-hm", "SPEAKER_1", start=0.9),
+                said("5264 7170", "SPEAKER_2", start=1.6)]
+    assert [s.text for s in redact_segments(segments, KINDS)] == ["my card is [CARD]", "mm-hm"]
+
+
 def test_segments_without_word_times_are_redacted_by_text():
     segment = Segment(start=1.0, end=4.0, text="mail me at alex@example.com or 555 010 4477", speaker="SPEAKER_1")
     [out] = redact_segments([segment], KINDS)
@@ -342,3 +357,26 @@ def test_silenced_spans_are_zero_on_every_channel():
 def test_redact_audio_needs_redaction(cli, pii_wav, tmp_path):
     done = cli("analyze", pii_wav, "--redact-audio", "--db", tmp_path / "h.db")
     assert done.returncode == 1 and "error[invalid_options]: --redact-audio needs --redact" in done.stderr
+
+
+def test_archive_redacts_too(cli, tmp_path):
+    from hearflow.media.synth import build_call, write_call
+    from hearflow.store.store import Store
+
+    calls = tmp_path / "calls"
+    calls.mkdir()
+    write_call(build_call((("SPEAKER_1", "My phone number is five five five, zero one zero, four four seven seven."),)),
+               calls / "short.wav", stereo=False)
+    done = cli("archive", calls, "--redact", "phone,card", "--runner", "inprocess", "--analyzer", "none",
+               "--db", tmp_path / "h.db", "--json")
+    assert done.returncode == 0, done.stderr
+    store = Store(tmp_path / "h.db")
+    try:
+        [row] = list(store.db["calls"].rows)
+        call = store.get(row["id"])
+    finally:
+        store.close()
+    assert "[PHONE]" in call.text and not re.search(r"\d{3}", call.text), call.text
+    assert call.options["redact"] == ["card", "phone"]
+    refused = cli("archive", calls, "--redact", "names", "--db", tmp_path / "h.db")
+    assert refused.returncode == 1 and "cannot redact 'names'" in refused.stderr

@@ -109,8 +109,10 @@ def placeholder_spans(result: CallResult) -> list[tuple[float, float]]:
 
 def redact_segments(segments: Sequence[Segment], kinds: Sequence[str],
                     counts: dict[str, int] | None = None) -> tuple[Segment, ...]:
-    """Segments with spans replaced. Spans are found in each speaker's words in time order, so a
-    number split over two segments is still one span; its placeholder goes to the first segment."""
+    """Segments with spans replaced. Spans are looked for in each speaker's words in time order
+    (a number split over two segments, or said through the other party's "mm-hm", is one span),
+    then in the whole call's words, for a number a diarizer split between speakers. A span's
+    placeholder goes to the segment of its first word."""
     counts = {} if counts is None else counts
     # Context cues may come from the other speaker ("what is your card number?"), so look them up
     # in the whole call's words by time.
@@ -119,10 +121,13 @@ def redact_segments(segments: Sequence[Segment], kinds: Sequence[str],
     for s_index, segment in enumerate(segments):
         for w_index in range(len(_words_of(segment))):
             streams.setdefault(segment.speaker, []).append((s_index, w_index))
+    whole_call = sorted((p for positions in streams.values() for p in positions),
+                        key=lambda p: _words_of(segments[p[0]])[p[1]].start)
     replaced: dict[tuple[int, int], Word | None] = {}  # (segment, word) → placeholder, or None: dropped
-    for positions in streams.values():
+    for positions in [*streams.values(), whole_call]:
         words = [_words_of(segments[s])[w] for s, w in positions]
-        for span in find_spans(words, kinds, lambda start: _context(timeline, start)):
+        taken = [position in replaced for position in positions]
+        for span in find_spans(words, kinds, lambda start: _context(timeline, start), taken):
             placeholder = _placeholder(words[span.first: span.last + 1], span.kind)
             counts[span.kind] = counts.get(span.kind, 0) + 1
             for offset, position in enumerate(positions[span.first: span.last + 1]):
@@ -131,14 +136,18 @@ def redact_segments(segments: Sequence[Segment], kinds: Sequence[str],
                  if (out := _rebuilt(segment, index, replaced)) is not None)
 
 
-def find_spans(words: Sequence[Word], kinds: Sequence[str], context=lambda start: ()) -> list[Span]:
-    """Spans in one speaker's words, e-mail addresses first (they may hold digits), then numbers
-    and codes. ``context(start)`` gives the lower-cased words said just before ``start``."""
+def find_spans(words: Sequence[Word], kinds: Sequence[str], context=lambda start: (),
+               taken: Sequence[bool] = ()) -> list[Span]:
+    """Spans in a stream of words, e-mail addresses first (they may hold digits), then numbers
+    and codes. ``context(start)`` gives the lower-cased words said just before ``start``;
+    ``taken`` marks words an earlier pass already replaced."""
     cores = [_core(w.text) for w in words]
-    taken = [False] * len(words)
+    taken = list(taken) or [False] * len(words)
     spans: list[Span] = []
     if "email" in kinds:
         for span in _email_spans(words, cores, context):
+            if any(taken[span.first: span.last + 1]):
+                continue
             spans.append(span)
             taken[span.first: span.last + 1] = [True] * (span.last - span.first + 1)
     for first, last, digits in _joined_tails(_digit_runs(words, cores, taken)):
