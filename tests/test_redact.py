@@ -100,7 +100,8 @@ def test_ids_and_account_numbers(text, expected):
 
 def test_what_calls_are_about_is_kept():
     kept = ["It was forty nine dollars, refunded in five business days.", "Order four five six seven eight.",
-            "On 12/04/2024 at 10:30 it cost 49.99 and in 2024 I paid 1,200.", "Oh, one more thing: two for one."]
+            "On 12/04/2024 at 10:30 it cost 49.99 and in 2024 I paid 1,200.", "Oh, one more thing: two for one.",
+            "It went from 200 to 300 for 2 weeks."]
     assert redacted(*kept) == kept
 
 

@@ -243,8 +243,9 @@ def _digits_of(cores: Sequence[str], index: int) -> str | None:
     if core in TEENS:
         return TEENS[core]
     if core in SOUNDALIKES:
-        between = 0 < index < len(cores) - 1 and _digits_of(cores[:index], index - 1) is not None
-        return SOUNDALIKES[core] if between and _is_digit_word(cores[index + 1]) else None
+        # only amid digit-by-digit dictation: "200 to 300" is a range, "5 to 5" a misheard "two"
+        between = 0 < index < len(cores) - 1 and _single_digit(cores[index - 1]) and _single_digit(cores[index + 1])
+        return SOUNDALIKES[core] if between else None
     head, _, tail = core.partition("-")
     if head in TENS:
         if tail in UNITS:
@@ -255,9 +256,8 @@ def _digits_of(cores: Sequence[str], index: int) -> str | None:
     return None
 
 
-def _is_digit_word(core: str) -> bool:
-    return bool(_WRITTEN_NUMBER.match(core)) or core in UNITS or core in TEENS or core.partition("-")[0] in TENS \
-        or core in SOUNDALIKES or core in REPEATS
+def _single_digit(core: str) -> bool:
+    return core in UNITS or core in SOUNDALIKES or core in REPEATS or bool(re.fullmatch(r"[+\-–(]?\d[\-–)]?", core))
 
 
 def _email_spans(words: Sequence[Word], cores: Sequence[str], context) -> list[Span]:
