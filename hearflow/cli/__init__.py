@@ -1,14 +1,15 @@
 """The ``hearflow`` command line. Heavy libraries load only inside the command that needs them.
 
-``common`` holds the group and the shared options; ``pipeline`` (commands that run calls) and
-``store`` (commands on stored calls) add their commands to it; plugins add theirs last.
+``common`` holds the group and the shared options; ``pipeline`` (commands that run calls),
+``store`` (commands on stored calls) and ``export`` (CSV, JSONL, Datasette metadata) add their
+commands to it; plugins add theirs last.
 """
 
 from __future__ import annotations
 
 import sys
 
-from hearflow.cli import pipeline, store  # noqa: F401  (importing them adds their commands)
+from hearflow.cli import export, pipeline, store  # noqa: F401  (importing them adds their commands)
 from hearflow.cli.common import EXIT_FAILED, cli, print_error
 from hearflow.errors import HearflowError
 

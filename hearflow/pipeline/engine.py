@@ -15,6 +15,7 @@ from hearflow.media.audiofile import Fingerprint, fingerprint
 from hearflow.errors import ConfigError, HearflowError
 from hearflow.models import (AnalysisRecord, Answer, Audio, CallResult, DeliveryReport, ErrorInfo, Segment,
                              Separation, Track, Transcript)
+from hearflow.output.files import expand_formats
 from hearflow.plugins.manager import Registry, build_registry
 from hearflow.progress import report
 from hearflow.media.separation import fake_stereo_reason
@@ -110,7 +111,7 @@ class Engine:
 
     def check_formats(self, formats: Sequence[str] = ()) -> None:
         """An unknown format fails before anything is read."""
-        for name in formats:
+        for name in expand_formats(self.registry, formats):
             self.registry.get("formatter", name)
 
     def prepare(self, formats: Sequence[str] = ()) -> None:

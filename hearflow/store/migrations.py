@@ -77,3 +77,35 @@ def m003_deliveries_runs(db):
         pk="id",
     )
     db["failures"].create_index(["run_id"])
+
+
+@migrations()
+def m004_metric_columns(db):
+    """Metrics and analysis as columns (``call_metrics``, ``call_speakers``, ``call_trackers``) and
+    a ``call_overview`` view, filled for the calls already stored."""
+    from hearflow.models import CallResult
+    from hearflow.store.metrics_tables import (CALL_METRICS_SCHEMA, CALL_SPEAKERS_SCHEMA, CALL_TRACKERS_SCHEMA,
+                                               write_metric_rows)
+
+    db["call_metrics"].create(CALL_METRICS_SCHEMA, pk="call_id", foreign_keys=[("call_id", "calls", "id")])
+    db["call_speakers"].create(CALL_SPEAKERS_SCHEMA, pk=("call_id", "speaker"),
+                               foreign_keys=[("call_id", "calls", "id")])
+    db["call_trackers"].create(CALL_TRACKERS_SCHEMA, pk=("call_id", "tracker"),
+                               foreign_keys=[("call_id", "calls", "id")])
+    for (call_id,) in db.execute("select id from calls").fetchall():  # one call in memory at a time
+        (stored,) = db.execute("select result_json from calls where id = ?", [call_id]).fetchone()
+        write_metric_rows(db, CallResult.model_validate_json(stored))
+    db.create_view("call_overview", """
+        select calls.id, calls.source, calls.stored_at, calls.audio_seconds, calls.mode, calls.language,
+               calls.speakers, call_metrics.*
+        from calls left join call_metrics on call_metrics.call_id = calls.id""")
+
+
+@migrations()
+def m005_foreign_keys_deliveries_failures(db):
+    """deliveries.call_id → calls.id and failures.run_id → runs.id, rebuilt with their rows kept;
+    a run that failed files but never finished gets a runs row so every failure links to one."""
+    db.execute("insert or ignore into runs (id, started_at) select run_id, min(at) from failures "
+               "where run_id not in (select id from runs) group by run_id")
+    db["deliveries"].transform(add_foreign_keys=[("call_id", "calls", "id")])
+    db["failures"].transform(add_foreign_keys=[("run_id", "runs", "id")])
