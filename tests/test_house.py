@@ -65,7 +65,7 @@ def test_cli_modules_have_no_import_loop():
 def test_the_step_order_is_one_list():
     from hearflow.pipeline.steps import STEPS
 
-    assert [step.name for step in STEPS] == ["decode", "separate", "transcribe", "assemble", "measure",
+    assert [step.name for step in STEPS] == ["decode", "separate", "transcribe", "assemble", "redact", "measure",
                                              "analyze", "conclude"]
     flows = "".join(p.read_text() for p in (ROOT / "flows" / "hearflow_flows").glob("*.py"))
     assert "engine.decode(" not in flows and "engine.transcribe(" not in flows  # flows walk STEPS only

@@ -16,7 +16,7 @@ from hearflow.errors import HearflowError
 
 def build_cli():
     """The click group with every plugin's commands added."""
-    from hearflow.plugins.manager import plugin_manager
+    from hearflow.plugins.manager import get_plugin_manager as plugin_manager
 
     plugin_manager().hook.register_commands(cli=cli)
     return cli
