@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from hearflow.cli import export, pipeline, store  # noqa: F401  (importing them adds their commands)
+from hearflow.cli import api, export, pipeline, store  # noqa: F401  (importing them adds their commands)
 from hearflow.cli.common import EXIT_FAILED, cli, print_error
 from hearflow.errors import HearflowError
 

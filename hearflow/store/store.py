@@ -131,6 +131,13 @@ class Store:
                 self.db["analyses"].insert(_analysis_row(result))
             write_metric_rows(self.db, result)
 
+    def delete(self, call_id: str) -> None:
+        """Remove a call and everything stored about it, in one transaction."""
+        with self.db.conn:
+            for table in ("words", "segments", "analyses", "answers", "deliveries"):
+                self.db[table].delete_where("call_id = ?", [call_id])
+            self.db["calls"].delete_where("id = ?", [call_id])
+
     def save_answer(self, call_id: str, answer: Answer) -> None:
         with self._writing(f"the answer about call {call_id}"):
             self.db["answers"].insert({
