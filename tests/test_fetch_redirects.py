@@ -8,7 +8,7 @@ import ssl
 import pytest
 import trustme
 
-from hearflow.errors import InputError
+from hearflow.errors import HearflowError, InputError
 from hearflow.media.fetch import MAX_REDIRECTS, download, local_copy
 from local_http import local_server
 
@@ -23,7 +23,7 @@ def ca_file(tmp_path_factory):
 
 def _tls(ca) -> ssl.SSLContext:
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ca.issue_cert("127.0.0.1").configure_cert(context)
+    ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
     return context
 
 
@@ -103,6 +103,22 @@ def test_every_hop_passes_the_callers_rule(servers, ca_file, tmp_path, monkeypat
     with pytest.raises(InputError) as caught:
         _fetch(f"{first}/to-https.wav", tmp_path / "got.wav", check=no_second_server)
     assert caught.value.code == "private_url" and port in caught.value.message
+
+
+def test_every_hop_passes_the_http_apis_address_rule(servers, ca_file, tmp_path, monkeypatch):
+    """The HTTP API's outbound rule, allowing only the host the job named: a redirect from it to
+    a loopback address is refused like a loopback audio_url would be."""
+    from hearflow.http.outbound import OutboundPolicy
+
+    first, _, _ = servers
+    monkeypatch.setenv("HEARFLOW_CA_BUNDLE", str(ca_file[1]))
+    policy = OutboundPolicy(allow=("localhost",))
+    named = first.replace("127.0.0.1", "localhost")
+    with pytest.raises(HearflowError) as caught:  # the API raises its own kind of coded error
+        _fetch(f"{named}/to-https.wav", tmp_path / "got.wav",
+               check=lambda url: policy.check(url, field="audio_url"))
+    assert caught.value.code == "url_not_allowed"
+    assert caught.value.message.startswith(f"{named}/to-https.wav: redirected to audio_url: 127.0.0.1")
 
 
 def test_an_untrusted_certificate_is_not_retried(servers, tmp_path, monkeypatch):

@@ -140,7 +140,8 @@ class WorkerPool:
             if job["audio_url"]:
                 self.policy.check(job["audio_url"], field="audio_url")
             outcome = run_call(engine, store, job["audio_url"] or job["spool_path"], formats=formats,
-                               out_dir=job_dir(self.settings, job["id"]))
+                               out_dir=job_dir(self.settings, job["id"]),
+                               url_check=lambda url: self.policy.check(url, field="audio_url"))  # each redirect
             outputs = {name: Path(path).name for name, path in zip(formats, outcome.outputs)}
             finished = self.instance.complete(job, call_id=outcome.result.id,
                                               units=units_ms(outcome.result.audio_seconds), outputs=outputs)

@@ -102,9 +102,9 @@ def _fetch(client, url: str, target: Path, max_bytes: int, checks: list[UrlCheck
                 for rule in checks:
                     try:
                         rule(following)
-                    except InputError as exc:
-                        raise InputError(f"{first}: redirected to {exc.message}", code=exc.code,
-                                         hint=exc.hint) from None
+                    except HearflowError as exc:  # the caller's rule may raise its own kind
+                        raise type(exc)(f"{first}: redirected to {exc.message}", code=exc.code,
+                                        hint=exc.hint) from None
                 url = following
                 continue
             if response.status_code >= 500 or response.status_code == 429:

@@ -27,10 +27,11 @@ def stored_call(engine, store, sha256: str) -> CallResult | None:
 
 
 def run_call(engine, store, source: str, *, formats=(), out_dir: str | Path | None = None,
-             reuse: bool = True, compute=compute, finish=finish) -> CallOutcome:
+             reuse: bool = True, compute=compute, finish=finish, url_check=None) -> CallOutcome:
     """One recording (a path or an https URL) through the steps and the tail. ``compute`` and
-    ``finish`` default to this process; the Prefect flow passes its task-wrapped ones."""
-    with local_copy(source, max_bytes=engine.settings.max_bytes) as path:
+    ``finish`` default to this process; the Prefect flow passes its task-wrapped ones.
+    ``url_check`` is a rule every hop of a URL's redirects must pass too (the HTTP API's)."""
+    with local_copy(source, max_bytes=engine.settings.max_bytes, check=url_check) as path:
         fingerprint = engine.fingerprint(path)
         stored = stored_call(engine, store, fingerprint.sha256) if reuse else None
         if stored is not None:
