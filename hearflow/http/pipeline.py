@@ -8,10 +8,12 @@ from hearflow.errors import StoreError
 from hearflow.pipeline.runner import run_call as _run_call
 
 
-def run_call(engine, store, source, *, formats=(), out_dir=None, reuse: bool = True):
+def run_call(engine, store, source, *, formats=(), out_dir=None, reuse: bool = True, url_check=None):
     """The pipeline's outcome for one recording; a call the store refused is an error here,
-    since API clients read results back from the store."""
-    outcome = _run_call(engine, store, str(source), formats=tuple(formats), out_dir=out_dir, reuse=reuse)
+    since API clients read results back from the store. ``url_check`` is applied to every
+    redirect of an audio_url too."""
+    outcome = _run_call(engine, store, str(source), formats=tuple(formats), out_dir=out_dir, reuse=reuse,
+                        url_check=url_check)
     if not outcome.stored:
         error = outcome.store_error
         raise StoreError(error.message if error else "the call was not stored", code=error.code if error else None)
