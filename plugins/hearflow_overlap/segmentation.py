@@ -1,0 +1,57 @@
+"""Local segmentation: who of up to three local speakers talks in each frame of a 10 s window.
+
+segmentation-3.0 answers with a powerset: per frame, one of seven classes (nobody, one of three
+speakers, or one of the three pairs). Decoding takes the most likely class, so two speakers can be
+active in the same frame; that is where overlap comes from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+RATE = 16000
+WINDOW = 160_000  # samples
+FRAMES = 589  # PyanNet's output frames for one window
+FRAME_STEP = 270 / RATE  # seconds between output frames (the SincNet and pooling strides)
+FRAME_SPAN = 991 / RATE  # seconds of audio one output frame sees
+LOCAL_SPEAKERS = 3
+
+# powerset class → which of the three local speakers it holds
+POWERSET = np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0], [1, 0, 1], [0, 1, 1]], dtype=np.uint8)
+
+
+@dataclass(frozen=True)
+class Window:
+    start: int  # first sample, at 16 kHz
+    audio: np.ndarray  # WINDOW samples (zero-padded past the end of the call)
+    activity: np.ndarray  # (FRAMES, 3) uint8: local speaker active in frame
+
+
+def window_starts(samples: int, step: int) -> list[int]:
+    """Starts of windows ``step`` apart covering every sample; the last one ends with the call."""
+    if samples <= WINDOW:
+        return [0]
+    starts = list(range(0, samples - WINDOW + 1, step))
+    if starts[-1] + WINDOW < samples:
+        starts.append(samples - WINDOW)
+    return starts
+
+
+def windows(reader, starts: list[int], run, batch: int = 8) -> Iterator[Window]:
+    """Segmented windows, ``batch`` at a time, so only a few windows' audio exists at once.
+    ``reader(start, count)`` gives 16 kHz samples; ``run`` is the segmentation network."""
+    for first in range(0, len(starts), batch):
+        chunk = starts[first:first + batch]
+        audio = np.stack([_padded(reader(start, WINDOW)) for start in chunk])
+        scores = run(audio[:, None, :])
+        for start, samples, frame_scores in zip(chunk, audio, scores):
+            yield Window(start=start, audio=samples, activity=POWERSET[frame_scores.argmax(axis=-1)])
+
+
+def _padded(samples: np.ndarray) -> np.ndarray:
+    out = np.zeros(WINDOW, dtype=np.float32)
+    out[: len(samples)] = samples[:WINDOW]
+    return out
