@@ -50,6 +50,12 @@ def register_sinks(register: Callable[[type], None]) -> None:
 
 
 @hookspec
+def register_runners(register: Callable[[type], None]) -> None:
+    """Register :class:`hearflow.plugins.stages.Runner` subclasses: how the step list is executed
+    (``inprocess`` in the core, ``prefect`` in ``hearflow_flows``), chosen by ``--runner``."""
+
+
+@hookspec
 def register_commands(cli: Any) -> None:
     """Add commands to the ``hearflow`` click group: ``@cli.command()``."""
 

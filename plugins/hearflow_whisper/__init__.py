@@ -4,12 +4,7 @@ from __future__ import annotations
 
 import functools
 
-from hearflow import resample
-from hearflow import ConfigError
-from hearflow import hookimpl
-from hearflow import Segment, Transcript, Word
-from hearflow import AsrBackend, StageOptions
-from hearflow import local_or_hub
+from hearflow import (AsrBackend, ConfigError, Segment, StageOptions, Transcript, Word, hookimpl, local_or_hub, resample)
 
 EMBEDDED_MODEL = "tiny.en"
 WHISPER_RATE = 16_000
