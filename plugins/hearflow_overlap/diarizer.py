@@ -23,9 +23,9 @@ from pydantic import Field
 from hearflow import MonoDiarizer, Turn, first_speech_names, named_turns
 
 from hearflow_overlap import clustering, reconstruction
-from hearflow_overlap.embedding import speaker_embeddings
+from hearflow_overlap.embedding import window_pieces
 from hearflow_overlap.reader import Reader
-from hearflow_overlap.segmentation import RATE, window_starts, windows
+from hearflow_overlap.segmentation import FRAME_STEP, RATE, WINDOW, window_starts, windows
 
 
 class OverlapDiarizer(MonoDiarizer):
@@ -37,9 +37,10 @@ class OverlapDiarizer(MonoDiarizer):
 
     class Options(MonoDiarizer.Options):
         step: float = Field(default=2.0, ge=0.5, le=10, description="seconds between 10 s windows")
-        threshold: float = Field(default=0.9, gt=0, lt=2,
-                                 description="centroid distance (unit vectors) at which clusters stop merging")
-        min_cluster_size: int = Field(default=3, ge=1, description="smaller clusters join the nearest speaker")
+        threshold: float = Field(default=0.45, gt=-1, lt=1,
+                                 description="centroid cosine similarity below which clusters stop merging")
+        min_speech: float = Field(default=1.0, ge=0, description="a cluster with less speech (seconds) joins the nearest speaker")
+        piece: float = Field(default=3.0, gt=0.5, le=10, description="longest stretch one embedding covers, seconds")
         min_clean: float = Field(default=0.6, ge=0, description="seconds of solo speech an embedding prefers")
         min_active: float = Field(default=0.3, ge=0, description="less speech in a window gives no embedding")
         min_off: float = Field(default=0.1, ge=0, description="shorter pauses inside a turn are bridged")
@@ -58,23 +59,29 @@ class OverlapDiarizer(MonoDiarizer):
         options = self.options
         reader = Reader(samples, sample_rate)
         starts = window_starts(reader.length, int(options.step * RATE))
-        activities, vectors = [], []
+        activities, places, vectors = [], [], []
         embed = embedding_runner()
-        for window in windows(reader, starts, segmentation_runner()):
+        for index, window in enumerate(windows(reader, starts, segmentation_runner())):
             activities.append(window.activity)
-            vectors.append(speaker_embeddings(window.audio, window.activity, embed, min_clean=options.min_clean,
-                                              min_active=options.min_active, max_frames=1000))
-        found = [v for per_window in vectors for v in per_window if v is not None]
-        if not found:
+            for piece in window_pieces(window.audio, window.activity, embed, piece=options.piece,
+                                       min_clean=options.min_clean, min_active=options.min_active):
+                places.append((index, piece.local, piece.first, piece.last))
+                vectors.append(piece.vector)
+        if not vectors:
             return [], []
+        embeddings, places = np.stack(vectors), np.array(places)
         centroids = clustering.cluster(
-            np.stack(found), threshold=options.threshold, min_cluster_size=options.min_cluster_size,
+            embeddings, places, threshold=options.threshold, min_speech=options.min_speech,
+            seconds_per_frame=FRAME_STEP * options.step * RATE / WINDOW,
             num_speakers=options.num_speakers, min_speakers=options.min_speakers,
             max_speakers=options.max_speakers)
-        labels = clustering.assign(vectors, centroids)
+        labels = clustering.assign(embeddings, places, centroids)
         total = reconstruction.Aggregate(reader.length, len(centroids))
-        for start, activity, window_labels in zip(starts, activities, labels):
-            total.add(start, activity, window_labels)
+        by_window = [[] for _ in starts]
+        for (index, local, first, last), speaker in zip(places.tolist(), labels.tolist()):
+            by_window[index].append((local, first, last, speaker))
+        for start, activity, pieces in zip(starts, activities, by_window):
+            total.add(start, activity, pieces)
         active, scores = total.activity()
         overlapped = reconstruction.runs(active, options.min_off, options.min_on)
         exclusive = reconstruction.runs(reconstruction.exclusive(active, scores), options.min_off, options.min_on)

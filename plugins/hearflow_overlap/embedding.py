@@ -1,11 +1,16 @@
-"""One voice embedding per (window, local speaker), from the frames where that speaker talks.
+"""Voice embeddings of the pieces of a window: each local speaker's speech, cut into stretches of
+at most ``piece`` seconds, from the frames where that speaker talks.
 
-Frames where the speaker talks alone are preferred: overlapped speech mixes two voices. When a
-speaker has too little clean speech in a window, every frame it talks in is used; with too little
-of that, the speaker gets no embedding and is left out of the clustering for that window.
+Why pieces rather than one embedding per local speaker and window: the segmentation model
+sometimes gives two similar voices one local label inside a window; a few seconds per piece
+lets clustering pull them apart again. Frames where the speaker talks alone are preferred
+(overlapped speech mixes two voices); a piece with too little clean speech uses every frame it
+talks in, and one with too little of that gets no embedding.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -16,29 +21,57 @@ FBANK_SHIFT = 0.01  # seconds
 FBANK_CENTRE = 0.0125  # seconds from a filterbank frame's start to its centre
 
 
-def speaker_embeddings(audio: np.ndarray, activity: np.ndarray, run, *, min_clean: float,
-                       min_active: float, max_frames: int) -> list[np.ndarray | None]:
-    """For each local speaker, an L2-normalised embedding or None."""
+@dataclass(frozen=True)
+class Piece:
+    local: int  # local speaker of the window
+    first: int  # first segmentation frame
+    last: int  # one past the last
+    vector: np.ndarray  # unit embedding
+
+
+def window_pieces(audio: np.ndarray, activity: np.ndarray, run, *, piece: float, min_clean: float,
+                  min_active: float) -> list[Piece]:
     if not activity.any():
-        return [None] * LOCAL_SPEAKERS
+        return []
     fbank = kaldi_fbank(audio)
     # which segmentation frame each filterbank frame falls in
     segment_frame = np.minimum(((np.arange(len(fbank)) * FBANK_SHIFT + FBANK_CENTRE) / FRAME_STEP).astype(int),
                                len(activity) - 1)
     alone = activity.sum(axis=1) == 1
-    out: list[np.ndarray | None] = []
-    for speaker in range(LOCAL_SPEAKERS):
-        active = activity[:, speaker].astype(bool)
-        clean = active & alone
-        if clean.sum() * FRAME_STEP >= min_clean:
-            chosen = clean[segment_frame]
-        elif active.sum() * FRAME_STEP >= min_active:
-            chosen = active[segment_frame]
+    longest = max(1, int(round(piece / FRAME_STEP)))
+    pieces = []
+    for local in range(LOCAL_SPEAKERS):
+        active = activity[:, local].astype(bool)
+        for first, last in _stretches(active, longest):
+            span = np.zeros_like(active)
+            span[first:last] = True
+            clean = active & alone & span
+            if clean.sum() * FRAME_STEP >= min_clean:
+                chosen = clean
+            elif (active & span).sum() * FRAME_STEP >= min_active:
+                chosen = active & span
+            else:
+                continue
+            features = fbank[chosen[segment_frame]]
+            vector = run(np.ascontiguousarray((features - features.mean(axis=0))[None], dtype=np.float32))[0]
+            pieces.append(Piece(local, first, last, vector / max(float(np.linalg.norm(vector)), 1e-8)))
+    return pieces
+
+
+def _stretches(active: np.ndarray, longest: int) -> list[tuple[int, int]]:
+    """Runs of active frames (pauses under half a second bridged), cut into near-equal parts of at
+    most ``longest`` frames."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], active.astype(np.int8), [0]])))
+    runs: list[list[int]] = []
+    bridge = int(0.5 / FRAME_STEP)
+    for first, last in zip(edges[::2], edges[1::2]):
+        if runs and first - runs[-1][1] < bridge:
+            runs[-1][1] = last
         else:
-            out.append(None)
-            continue
-        features = fbank[chosen][:max_frames]
-        features = features - features.mean(axis=0)
-        vector = run(np.ascontiguousarray(features[None], dtype=np.float32))[0]
-        out.append(vector / max(float(np.linalg.norm(vector)), 1e-8))
+            runs.append([int(first), int(last)])
+    out = []
+    for first, last in runs:
+        parts = max(1, int(np.ceil((last - first) / longest)))
+        bounds = np.linspace(first, last, parts + 1).round().astype(int)
+        out.extend(zip(bounds[:-1].tolist(), bounds[1:].tolist()))
     return out

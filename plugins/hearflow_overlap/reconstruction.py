@@ -21,15 +21,15 @@ class Aggregate:
         self.coverage = np.zeros(frames, dtype=np.float32)
         self.frames = int(np.ceil(samples / RATE / FRAME_STEP))
 
-    def add(self, start_sample: int, activity: np.ndarray, labels: list[int]) -> None:
+    def add(self, start_sample: int, activity: np.ndarray, pieces) -> None:
+        """One window: its activity and its pieces as (local speaker, first, last, speaker)."""
         offset = int(round(start_sample / RATE / FRAME_STEP))
         span = slice(offset, offset + len(activity))
         self.coverage[span] += 1
         self.count[span] += activity.sum(axis=1)
         heard = np.zeros((len(activity), self.scores.shape[1]), dtype=np.float32)
-        for local, speaker in enumerate(labels):
-            if speaker >= 0:  # two local speakers on one cluster count once
-                np.maximum(heard[:, speaker], activity[:, local], out=heard[:, speaker])
+        for local, first, last, speaker in pieces:  # two pieces on one speaker count once
+            np.maximum(heard[first:last, speaker], activity[first:last, local], out=heard[first:last, speaker])
         self.scores[span] += heard
 
     def activity(self) -> tuple[np.ndarray, np.ndarray]:

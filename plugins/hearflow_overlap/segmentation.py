@@ -31,12 +31,14 @@ class Window:
 
 
 def window_starts(samples: int, step: int) -> list[int]:
-    """Starts of windows ``step`` apart covering every sample; the last one ends with the call."""
+    """Starts of windows ``step`` apart covering the call; the last one ends with the call."""
     if samples <= WINDOW:
         return [0]
     starts = list(range(0, samples - WINDOW + 1, step))
-    if starts[-1] + WINDOW < samples:
+    if samples - WINDOW - starts[-1] > step // 4:
         starts.append(samples - WINDOW)
+    else:  # a sliver left over moves the last window instead of adding one
+        starts[-1] = samples - WINDOW
     return starts
 
 
