@@ -4,8 +4,9 @@ It follows the shape of pyannote's speaker-diarization pipeline, on weights ship
 
 1. 10 s windows every ``step`` seconds; segmentation-3.0 labels up to three local speakers per
    frame, overlap included (:mod:`~hearflow_overlap.segmentation`).
-2. One CAM++ embedding per window and local speaker, from the frames where that speaker talks,
-   alone if possible (:mod:`~hearflow_overlap.embedding`).
+2. CAM++ embeddings of each local speaker's speech in pieces of up to three seconds, from the
+   frames where that speaker talks alone if possible; each window embeds only its own share of
+   the call, so the cost is one pass over the speech (:mod:`~hearflow_overlap.embedding`).
 3. Agglomerative clustering of those embeddings; the threshold gives the speaker count unless the
    hints fix or bound it (:mod:`~hearflow_overlap.clustering`).
 4. Overlapping windows are averaged back onto the call's frames, keeping as many speakers per frame
@@ -25,7 +26,7 @@ from hearflow import MonoDiarizer, Turn, first_speech_names, named_turns
 from hearflow_overlap import clustering, reconstruction
 from hearflow_overlap.embedding import window_pieces
 from hearflow_overlap.reader import Reader
-from hearflow_overlap.segmentation import FRAME_STEP, RATE, WINDOW, window_starts, windows
+from hearflow_overlap.segmentation import FRAME_STEP, RATE, window_starts, windows, zones
 
 
 class OverlapDiarizer(MonoDiarizer):
@@ -36,11 +37,12 @@ class OverlapDiarizer(MonoDiarizer):
     extra = "diarize"
 
     class Options(MonoDiarizer.Options):
-        step: float = Field(default=2.0, ge=0.5, le=10, description="seconds between 10 s windows")
-        threshold: float = Field(default=0.45, gt=-1, lt=1,
+        step: float = Field(default=4.0, ge=0.5, le=10, description="seconds between 10 s windows")
+        threshold: float = Field(default=0.3, gt=-1, lt=1,
                                  description="centroid cosine similarity below which clusters stop merging")
-        min_speech: float = Field(default=1.0, ge=0, description="a cluster with less speech (seconds) joins the nearest speaker")
+        min_speech: float = Field(default=0.5, ge=0, description="a cluster with less speech (seconds) joins the nearest speaker")
         piece: float = Field(default=3.0, gt=0.5, le=10, description="longest stretch one embedding covers, seconds")
+        max_embedded: float = Field(default=2.0, gt=0.2, description="seconds of a piece the embedding hears")
         min_clean: float = Field(default=0.6, ge=0, description="seconds of solo speech an embedding prefers")
         min_active: float = Field(default=0.3, ge=0, description="less speech in a window gives no embedding")
         min_off: float = Field(default=0.1, ge=0, description="shorter pauses inside a turn are bridged")
@@ -61,10 +63,12 @@ class OverlapDiarizer(MonoDiarizer):
         starts = window_starts(reader.length, int(options.step * RATE))
         activities, places, vectors = [], [], []
         embed = embedding_runner()
+        own = zones(starts, reader.length, options.step)
         for index, window in enumerate(windows(reader, starts, segmentation_runner())):
             activities.append(window.activity)
-            for piece in window_pieces(window.audio, window.activity, embed, piece=options.piece,
-                                       min_clean=options.min_clean, min_active=options.min_active):
+            for piece in window_pieces(window.audio, window.activity, embed, zone=own[index], piece=options.piece,
+                                       min_clean=options.min_clean, min_active=options.min_active,
+                                       max_embedded=options.max_embedded):
                 places.append((index, piece.local, piece.first, piece.last))
                 vectors.append(piece.vector)
         if not vectors:
@@ -72,7 +76,7 @@ class OverlapDiarizer(MonoDiarizer):
         embeddings, places = np.stack(vectors), np.array(places)
         centroids = clustering.cluster(
             embeddings, places, threshold=options.threshold, min_speech=options.min_speech,
-            seconds_per_frame=FRAME_STEP * options.step * RATE / WINDOW,
+            seconds_per_frame=FRAME_STEP,
             num_speakers=options.num_speakers, min_speakers=options.min_speakers,
             max_speakers=options.max_speakers)
         labels = clustering.assign(embeddings, places, centroids)

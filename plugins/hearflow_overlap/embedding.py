@@ -29,8 +29,14 @@ class Piece:
     vector: np.ndarray  # unit embedding
 
 
-def window_pieces(audio: np.ndarray, activity: np.ndarray, run, *, piece: float, min_clean: float,
-                  min_active: float) -> list[Piece]:
+def window_pieces(audio: np.ndarray, activity: np.ndarray, run, *, zone: tuple[int, int], piece: float,
+                  min_clean: float, min_active: float, max_embedded: float) -> list[Piece]:
+    """The embedded pieces of one window's ``zone`` (first and last frame): windows overlap, so
+    each embeds only its own share of the call, which keeps the embedding cost at about one pass
+    over the speech however small the step; and of each piece at most ``max_embedded`` seconds."""
+    activity = activity.copy()
+    activity[: zone[0]] = 0
+    activity[zone[1]:] = 0
     if not activity.any():
         return []
     fbank = kaldi_fbank(audio)
@@ -53,6 +59,10 @@ def window_pieces(audio: np.ndarray, activity: np.ndarray, run, *, piece: float,
             else:
                 continue
             features = fbank[chosen[segment_frame]]
+            keep = int(max_embedded / FBANK_SHIFT)
+            if len(features) > keep:  # the middle of the piece is enough to know the voice
+                skip = (len(features) - keep) // 2
+                features = features[skip:skip + keep]
             vector = run(np.ascontiguousarray((features - features.mean(axis=0))[None], dtype=np.float32))[0]
             pieces.append(Piece(local, first, last, vector / max(float(np.linalg.norm(vector)), 1e-8)))
     return pieces

@@ -117,7 +117,9 @@ def _runner(kind: str, build, example, axes):
         if not path.exists():
             _export(build(), example(), path, axes)
         options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = min(2, os.cpu_count() or 1)
+        # One thread: diarization shares the cores with ASR (of this call or the next), and on two
+        # busy cores one thread ran these networks 2-4x faster than two that spin against each other.
+        options.intra_op_num_threads = 1
         session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         return OnnxRunner(session)
     except Exception as exc:  # an export or load failure must never stop a diarization

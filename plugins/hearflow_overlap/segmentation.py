@@ -53,6 +53,28 @@ def windows(reader, starts: list[int], run, batch: int = 8) -> Iterator[Window]:
             yield Window(start=start, audio=samples, activity=POWERSET[frame_scores.argmax(axis=-1)])
 
 
+def zones(starts: list[int], samples: int, width: float) -> list[tuple[int, int]]:
+    """Per window, the frames it embeds: ``width`` seconds around its centre, stretched to the call's
+    start in the first window and to its end in the last, and to meet the neighbours' zones
+    wherever the step is wider than ``width``."""
+    out = []
+    for index, start in enumerate(starts):
+        centre = (start + WINDOW / 2) / RATE
+        low, high = centre - width / 2, centre + width / 2
+        if index == 0:
+            low = 0.0
+        else:
+            low = min(low, (starts[index - 1] + start + WINDOW) / 2 / RATE)
+        if index == len(starts) - 1:
+            high = samples / RATE
+        else:
+            high = max(high, (start + starts[index + 1] + WINDOW) / 2 / RATE)
+        first = int(np.floor((low - start / RATE) / FRAME_STEP))
+        last = int(np.ceil((high - start / RATE) / FRAME_STEP))
+        out.append((max(0, first), min(FRAMES, last)))
+    return out
+
+
 def _padded(samples: np.ndarray) -> np.ndarray:
     out = np.zeros(WINDOW, dtype=np.float32)
     out[: len(samples)] = samples[:WINDOW]
