@@ -30,9 +30,9 @@ def cluster(embeddings: np.ndarray, places: np.ndarray, *, threshold: float, min
         return embeddings[:count]
     low = min(num_speakers or min_speakers, count)
     high = min(num_speakers or max_speakers or count, count)
-    labels = _agglomerate(embeddings, simultaneous(places), threshold, low, high)
+    speech = (places[:, 3] - places[:, 2]) * seconds_per_frame
+    labels = _agglomerate(embeddings, simultaneous(places), speech, threshold, min_speech, low, high)
     if num_speakers is None:
-        speech = (places[:, 3] - places[:, 2]) * seconds_per_frame
         labels = _dissolve_small(embeddings, labels, speech, min_speech, keep_at_least=low)
     return _centroids(embeddings, labels)
 
@@ -44,8 +44,12 @@ def simultaneous(places: np.ndarray) -> np.ndarray:
             & (first[:, None] < last[None, :]) & (first[None, :] < last[:, None]))
 
 
-def _agglomerate(vectors: np.ndarray, conflict: np.ndarray, threshold: float, low: int, high: int) -> np.ndarray:
+def _agglomerate(vectors: np.ndarray, conflict: np.ndarray, speech: np.ndarray, threshold: float,
+                 min_speech: float, low: int, high: int) -> np.ndarray:
+    """Merge the most similar allowed pair until the threshold; past it, a cluster with less than
+    ``min_speech`` seconds still joins its most similar neighbour (a fragment is no speaker)."""
     count = len(vectors)
+    speech = speech.astype(np.float64).copy()
     sums = vectors.astype(np.float64).copy()
     alive = np.ones(count, dtype=bool)
     parent = np.arange(count)
@@ -64,8 +68,13 @@ def _agglomerate(vectors: np.ndarray, conflict: np.ndarray, threshold: float, lo
             forced = np.where(~alive[None, :] | ~alive[:, None], -np.inf, similarity)
             a, b = np.unravel_index(np.argmax(forced), forced.shape)
         elif best < threshold and clusters <= high:
-            break
+            small = alive & (speech < min_speech)
+            fragment = np.where(small[:, None] | small[None, :], allowed, -np.inf)
+            a, b = np.unravel_index(np.argmax(fragment), fragment.shape)
+            if not np.isfinite(fragment[a, b]):
+                break
         sums[a] += sums[b]
+        speech[a] += speech[b]
         alive[b] = False
         parent[parent == b] = a
         conflict[a] |= conflict[b]

@@ -40,7 +40,7 @@ class OverlapDiarizer(MonoDiarizer):
         step: float = Field(default=4.0, ge=0.5, le=10, description="seconds between 10 s windows")
         threshold: float = Field(default=0.3, gt=-1, lt=1,
                                  description="centroid cosine similarity below which clusters stop merging")
-        min_speech: float = Field(default=0.5, ge=0, description="a cluster with less speech (seconds) joins the nearest speaker")
+        min_speech: float = Field(default=1.0, ge=0, description="a cluster with less speech (seconds) joins the nearest speaker")
         piece: float = Field(default=3.0, gt=0.5, le=10, description="longest stretch one embedding covers, seconds")
         max_embedded: float = Field(default=2.0, gt=0.2, description="seconds of a piece the embedding hears")
         min_clean: float = Field(default=0.6, ge=0, description="seconds of solo speech an embedding prefers")

@@ -35,7 +35,7 @@ def window_starts(samples: int, step: int) -> list[int]:
     if samples <= WINDOW:
         return [0]
     starts = list(range(0, samples - WINDOW + 1, step))
-    if samples - WINDOW - starts[-1] > step // 4:
+    if samples - WINDOW - starts[-1] > step // 4 or len(starts) == 1:
         starts.append(samples - WINDOW)
     else:  # a sliver left over moves the last window instead of adding one
         starts[-1] = samples - WINDOW
