@@ -228,7 +228,7 @@ def test_auto_mode_uses_a_key_from_the_environment(monkeypatch, server, call):
     server.script(anthropic_tool_call("record_call_analysis", VALID))
     engine = Engine(AnalyzeSettings())
     assert engine.analyzer.name == "anthropic"
-    assert engine.analyze(call).analysis.analysis == CallAnalysis.model_validate(VALID)
+    assert engine.analysis(call).analysis == CallAnalysis.model_validate(VALID)
     assert server.requests[0].body["model"] == CONFIGURED_MODEL
 
 

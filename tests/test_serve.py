@@ -15,6 +15,7 @@ from prefect.client.orchestration import get_client
 from prefect.deployments import run_deployment
 
 from media import ROOT
+from plugin_samples import CALL_LOG_PLUGIN
 
 
 def _deployments(client) -> dict[str, dict]:
@@ -25,9 +26,12 @@ def _deployments(client) -> dict[str, dict]:
 
 def test_serve_registers_scheduled_deployments_and_runs_them(tmp_path, stereo_wav):
     db = tmp_path / "h.db"
+    plugins = tmp_path / "plugins"  # a directory plugin must see the calls of deployment runs too
+    plugins.mkdir()
+    (plugins / "call_log.py").write_text(CALL_LOG_PLUGIN)
     serve = subprocess.Popen(
-        [str(Path(sys.executable).with_name("hearflow")), "serve", "--archive", str(tmp_path / "calls"),
-         "--cron", "30 3 * * *", "--db", str(db)],
+        [str(Path(sys.executable).with_name("hearflow")), "--plugins-dir", str(plugins), "serve",
+         "--archive", str(tmp_path / "calls"), "--cron", "30 3 * * *", "--db", str(db)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         deadline = time.monotonic() + 120
@@ -54,6 +58,7 @@ def test_serve_registers_scheduled_deployments_and_runs_them(tmp_path, stereo_wa
 
     with sqlite3.connect(db) as conn:
         assert conn.execute("select count(*) from calls").fetchone()[0] == 1
+        assert conn.execute("select call_id from call_log").fetchall() == conn.execute("select id from calls").fetchall()
 
 
 def test_prefect_yaml_points_at_real_flows():

@@ -58,7 +58,7 @@ def process_archive(
     """
     engine = engine_for(settings or AnalyzeSettings())  # one per settings per process: models load once
     formats = list(formats or [])
-    engine.prepare(formats)
+    engine.check_formats(formats)
     runner = _task_runner(workers, dask_address)
 
     def compute_all(todo):

@@ -38,7 +38,24 @@ class PrefectRunner(Runner):
     def preferred(cls) -> bool:
         return prefect_server_configured()
 
+    def __init__(self, options=None):
+        super().__init__(options)
+        self._server = None  # a temporary server, started on first use when none is configured
+
+    def _ensure_server(self) -> None:
+        if self._server is None and not prefect_server_configured():
+            from hearflow_flows.temporary_server import temporary_server
+
+            self._server = temporary_server()
+            self._server.__enter__()
+
+    def close(self) -> None:
+        if self._server is not None:
+            self._server.__exit__(None, None, None)
+            self._server = None
+
     def analyze(self, source, settings, *, db_path, formats=(), out_dir=None, reuse=True):
+        self._ensure_server()
         from hearflow_flows.analyze import analyze_call
 
         return analyze_call(source, settings=settings, db_path=db_path, formats=list(formats),
@@ -46,6 +63,7 @@ class PrefectRunner(Runner):
 
     def archive(self, sources, settings, *, db_path, pattern="**/*", workers=2, formats=(), out_dir=None,
                 reuse=True, dask_address=None):
+        self._ensure_server()
         from hearflow_flows.archive import process_archive
 
         return process_archive(list(sources), pattern=pattern, settings=settings, db_path=db_path,

@@ -127,8 +127,7 @@ class _Session:
         self.engine = engine_for(settings)
         self.runner = choose_runner(self.engine.registry, runner_name)
         self.formats = list(formats)
-        for name in self.formats:
-            self.engine.registry.get("formatter", name)  # an unknown format fails before any work
+        self.engine.check_formats(self.formats)  # an unknown format fails before any work
         self.db, self.verbose, self.quiet = db, verbose, quiet
         self.store = Store(db)
         self.prepared = False
@@ -163,6 +162,7 @@ class _Session:
         from hearflow.progress import set_reporter
 
         set_reporter(None)
+        self.runner.close()
         self.store.close()
 
 
@@ -283,7 +283,7 @@ def archive(sources, pattern, workers, dask_address, formats, out_dir, diarizer,
     settings = settings_from(config, flags, {}, _diarizer_flags(num_speakers, min_speakers, max_speakers,
                                                                 diarizer_option))
     engine = engine_for(settings)
-    engine.prepare(formats)  # a bad model or format fails before any file is read
+    engine.check_formats(formats)  # the models are checked once a file needs them
     chosen = choose_runner(engine.registry, runner or ("prefect" if dask_address else None))
     if chosen.name == "prefect":
         from hearflow_flows.prefect_env import quiet_prefect
@@ -298,6 +298,7 @@ def archive(sources, pattern, workers, dask_address, formats, out_dir, diarizer,
     finally:
         progress.clear()
         set_reporter(None)
+        chosen.close()
     if as_json:
         click.echo(summary.model_dump_json(indent=2))
     else:

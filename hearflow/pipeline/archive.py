@@ -104,6 +104,8 @@ def run_archive(engine, store, items: list[str], compute_all: Callable[[list[Pla
     clock = time.monotonic()
     summary = ArchiveSummary(run_id=uuid.uuid4().hex[:12], started_at=utc_now(), sources=list(sources))
     todo = plan(engine, store, items, summary, reuse)
+    if todo:  # an unchanged archive loads no model
+        engine.prepare(formats)
     seen = {fingerprint.sha256 for _, fingerprint in todo if fingerprint}
     for done, computed in enumerate(compute_all(todo), start=1):
         _record(engine, store, computed, summary, seen, formats, out_dir)

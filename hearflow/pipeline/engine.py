@@ -101,10 +101,14 @@ class Engine:
 
     # -- steps --------------------------------------------------------------------------------
 
-    def prepare(self, formats: Sequence[str] = ()) -> None:
-        """Fail on a bad model, language or format before any audio work."""
+    def check_formats(self, formats: Sequence[str] = ()) -> None:
+        """An unknown format fails before anything is read."""
         for name in formats:
             self.registry.get("formatter", name)
+
+    def prepare(self, formats: Sequence[str] = ()) -> None:
+        """Fail on a bad model, language or format before any audio work (loads the models)."""
+        self.check_formats(formats)
         self.asr.prepare()
         self.diarizer.prepare()
 

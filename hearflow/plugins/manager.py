@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
+import sys
 from importlib.metadata import entry_points
 from pathlib import Path
 
@@ -38,20 +39,27 @@ def get_plugin_manager() -> pluggy.PluginManager:
     for name in CORE_PLUGINS:
         pm.register(importlib.import_module(name), name=name)
     allowed = os.environ.get(PLUGINS_ENV)
-    if allowed is None:
-        pm.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
-    else:
-        wanted = {name.strip() for name in allowed.split(",") if name.strip()}
-        for ep in entry_points(group=ENTRY_POINT_GROUP):
-            if ep.name in wanted and pm.get_plugin(ep.name) is None:
-                pm.register(ep.load(), name=ep.name)
+    wanted = None if allowed is None else {name.strip() for name in allowed.split(",") if name.strip()}
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if (wanted is None or ep.name in wanted) and pm.get_plugin(ep.name) is None:
+            pm.register(_load(ep.load, f"plugin '{ep.name}' ({ep.value})"), name=ep.name)
     _load_directory(pm, os.environ.get(PLUGINS_DIR_ENV))
     return pm
 
 
+def _load(load, what: str):
+    """A plugin that fails to import is named in a coded error, not a traceback."""
+    try:
+        return load()
+    except Exception as exc:
+        raise ConfigError(f"{what} failed to load: {type(exc).__name__}: {exc}", code="plugin_failed",
+                          hint=f"uninstall it, or leave it out with {PLUGINS_ENV}=<the other plugins>") from None
+
+
 def plugin_manager() -> pluggy.PluginManager:
-    """The manager for the current plugin settings, built once per process and reused."""
-    key = (os.environ.get(PLUGINS_ENV), os.environ.get(PLUGINS_DIR_ENV))
+    """The manager for the current plugin settings, built once per process and reused (a new
+    one when the settings or the import path, where entry points are found, change)."""
+    key = (os.environ.get(PLUGINS_ENV), os.environ.get(PLUGINS_DIR_ENV), tuple(sys.path))
     if key not in _cached:
         _cached[key] = get_plugin_manager()
     return _cached[key]
@@ -68,12 +76,8 @@ def _load_directory(pm: pluggy.PluginManager, directory: str | None) -> None:
         name = f"hearflow_local_{path.stem}"
         spec = importlib.util.spec_from_file_location(name, path)
         module = importlib.util.module_from_spec(spec)
-        try:
-            spec.loader.exec_module(module)
-        except Exception as exc:  # a broken local plugin is named, not a traceback
-            raise ConfigError(f"plugin file {path} failed to load: {type(exc).__name__}: {exc}",
-                              code="plugin_failed") from None
-        pm.register(module, name=f"{path.name}")
+        _load(lambda: spec.loader.exec_module(module), f"plugin file {path}")
+        pm.register(module, name=path.name)
 
 
 def call_hook(pm: pluggy.PluginManager, hook_name: str, *, strict: bool, per_plugin=None, **kwargs) -> list:

@@ -236,6 +236,9 @@ class Runner(Stage):
         """Many recordings; returns a :class:`hearflow.pipeline.archive.ArchiveSummary`."""
         raise NotImplementedError
 
+    def close(self) -> None:
+        """Release what the runner started for its runs (a temporary server, say)."""
+
 
 STAGE_KINDS: dict[str, type[Stage]] = {
     base.kind: base for base in (Decoder, Separator, AsrBackend, Formatter, Metric, Analyzer, Sink, Runner)

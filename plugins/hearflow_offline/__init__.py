@@ -122,7 +122,8 @@ def _compliance_gaps(agent_text: str) -> list[str]:
 
 def _topics(result: CallResult, intent: str) -> list[str]:
     counts = Counter(w for s in result.segments for w in tokens(s.text) if len(w) > 3 and w not in STOPWORDS)
-    tracked = [name for name, n in (trackers.counts.items() if (trackers := result.report("trackers", TrackerReport)) else ()) if n]
+    trackers = result.report("trackers", TrackerReport)
+    tracked = [name for name, n in (trackers.counts.items() if trackers else ()) if n]
     frequent = [w for w, n in counts.most_common(8) if n > 1]
     return list(dict.fromkeys([intent, *tracked, *frequent]))[:6]
 
