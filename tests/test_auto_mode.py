@@ -11,7 +11,7 @@ from hearflow.pipeline.engine import Engine
 from hearflow.plugins.hookspecs import hookimpl
 from hearflow.plugins.manager import build_registry, get_plugin_manager
 from hearflow.settings import AnalyzeSettings
-from hearflow_diarize import EmbeddedDiarizer
+from hearflow_overlap import OverlapDiarizer
 
 
 def test_true_stereo_is_split_by_channel(stereo_wav):
@@ -61,14 +61,14 @@ def registry_with(separator, *, instead_of: str | None = None):
     return build_registry(pm)
 
 
-class NotInstalled(EmbeddedDiarizer):
+class NotInstalled(OverlapDiarizer):
     requires = ("hearflow_no_such_module",)
 
 
 def test_missing_default_diarizer_falls_back_with_the_install_hint():
-    engine = Engine(registry=registry_with(NotInstalled, instead_of="diarize"))
+    engine = Engine(registry=registry_with(NotInstalled, instead_of="overlap"))
     assert engine.diarizer.name == "none"
-    assert engine.diarizer_notes == ("the default diarizer 'embedded' is not installed "
+    assert engine.diarizer_notes == ("the default diarizer 'overlap' is not installed "
                                      "(pip install 'hearflow[diarize]')",)
 
 
