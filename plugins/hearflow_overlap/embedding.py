@@ -19,6 +19,7 @@ from hearflow_overlap.segmentation import FRAME_STEP, LOCAL_SPEAKERS
 
 FBANK_SHIFT = 0.01  # seconds
 FBANK_CENTRE = 0.0125  # seconds from a filterbank frame's start to its centre
+MIN_FRAMES = 20  # fewer filterbank frames say nothing about a voice
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,8 @@ def window_pieces(audio: np.ndarray, activity: np.ndarray, run, *, zone: tuple[i
             else:
                 continue
             features = fbank[chosen[segment_frame]]
+            if len(features) < MIN_FRAMES:  # the window ran past the end of the call
+                continue
             keep = int(max_embedded / FBANK_SHIFT)
             if len(features) > keep:  # the middle of the piece is enough to know the voice
                 skip = (len(features) - keep) // 2
