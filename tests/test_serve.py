@@ -3,12 +3,7 @@ and a run started from the API is executed by the served process."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import yaml
 from prefect.client.orchestration import get_client
@@ -16,6 +11,7 @@ from prefect.deployments import run_deployment
 
 from media import ROOT
 from plugin_samples import CALL_LOG_PLUGIN
+from serving import hearflow_running
 
 
 def _deployments(client) -> dict[str, dict]:
@@ -29,11 +25,8 @@ def test_serve_registers_scheduled_deployments_and_runs_them(tmp_path, stereo_wa
     plugins = tmp_path / "plugins"  # a directory plugin must see the calls of deployment runs too
     plugins.mkdir()
     (plugins / "call_log.py").write_text(CALL_LOG_PLUGIN)
-    serve = subprocess.Popen(
-        [str(Path(sys.executable).with_name("hearflow")), "--plugins-dir", str(plugins), "serve",
-         "--archive", str(tmp_path / "calls"), "--cron", "30 3 * * *", "--db", str(db)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    try:
+    with hearflow_running("--plugins-dir", plugins, "serve", "--archive", tmp_path / "calls", "--cron", "30 3 * * *",
+                          "--db", db, log=tmp_path / "serve.log"):
         deadline = time.monotonic() + 120
         with get_client(sync_client=True) as client:
             while time.monotonic() < deadline:
@@ -48,12 +41,6 @@ def test_serve_registers_scheduled_deployments_and_runs_them(tmp_path, stereo_wa
 
         run = run_deployment("analyze-call/on-demand", parameters={"source": str(stereo_wav)}, timeout=300)
         assert run.state.is_completed(), run.state
-    finally:
-        os.killpg(serve.pid, signal.SIGINT)
-        try:
-            serve.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(serve.pid, signal.SIGKILL)
     import sqlite3
 
     with sqlite3.connect(db) as conn:
