@@ -37,7 +37,6 @@ _EXPORTS: dict[str, str] = {
     "read_rttm": "hearflow.evaluation.rttm",
     "speaker_timing": "hearflow.pipeline.attribute",
     "write_atomic": "hearflow.output.files",
-    "die_with_parent": "hearflow.processes",
     **dict.fromkeys(["TEMPLATES_ENV", "environment", "render"], "hearflow.output.templating"),
     **dict.fromkeys(["STOPWORDS", "contains_phrase", "content_stems", "proper_nouns", "tokens"], "hearflow.text"),
     **dict.fromkeys(["Store", "home"], "hearflow.store.store"),

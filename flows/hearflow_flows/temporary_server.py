@@ -15,7 +15,8 @@ import sys
 import time
 import urllib.request
 
-from hearflow import StageUnavailableError, die_with_parent
+from hearflow import StageUnavailableError
+from hearflow.media.children import die_with_parent
 
 START_TIMEOUT = float(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90"))
 

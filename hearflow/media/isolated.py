@@ -21,7 +21,7 @@ import numpy as np
 
 from hearflow.errors import HearflowError, InputError
 from hearflow.models import Audio
-from hearflow.processes import die_with_parent
+from hearflow.media.children import die_with_parent
 
 _imported: set[str] = set()
 _import_lock = threading.Lock()
