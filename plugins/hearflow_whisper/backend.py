@@ -1,0 +1,155 @@
+"""The ``whisper`` ASR stage: which model hears which language, and the decoding settings."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from hearflow import AsrBackend, ConfigError, Segment, StageOptions, Transcript, Word, local_or_hub, resample
+
+from hearflow_whisper.chunks import chunk_bounds
+from hearflow_whisper.embedded import BASE, EMBEDDED, TINY_EN, embedded_path
+from hearflow_whisper.languages import script_prompt, whisper_language
+from hearflow_whisper.loading import load_model, resolve_device
+from hearflow_whisper.vocabulary import decoder_prompt, parse_vocabulary
+
+WHISPER_RATE = 16_000
+AUTO_MODEL = "auto"
+
+
+class WhisperAsr(AsrBackend):
+    name = "whisper"
+    description = ("faster-whisper; embedded tiny.en (English) and base (multilingual), or any "
+                   "CTranslate2 Whisper model by path or name")
+    requires = ("faster_whisper", "ctranslate2")
+
+    class Options(StageOptions):
+        # auto: English is transcribed by tiny.en, every other language (and detection) by base
+        model: str = AUTO_MODEL
+        language: str | None = None
+        vocabulary: tuple[str, ...] = ()
+        beam_size: int = 5
+        vad_filter: bool = True
+        # Anti-hallucination defaults, measured on silence, noise, tones and test calls (README).
+        condition_on_previous_text: bool = False
+        hallucination_silence_threshold: float | None = 2.0
+        compression_ratio_threshold: float | None = 2.4
+        no_speech_threshold: float | None = 0.6
+        log_prob_threshold: float | None = -1.0
+        compute_type: str = "auto"  # int8 on the CPU, float16 on a GPU
+        chunk_seconds: float = Field(default=180.0, ge=30.0)  # longest piece decoded at once
+        # Where and how fast it runs; the transcript's identity leaves these out.
+        device: Literal["auto", "cpu", "cuda"] = Field(default="auto", exclude=True)
+        batch_size: int = Field(default=0, ge=0, exclude=True)  # 0/1: sequential decoding
+        cpu_threads: int = Field(default=0, ge=0, exclude=True)
+        local_files_only: bool = Field(default=False, exclude=True)
+
+        @field_validator("vocabulary", mode="before")
+        @classmethod
+        def _split_vocabulary(cls, value):
+            return parse_vocabulary(value)
+
+    # -- models ------------------------------------------------------------------------------
+
+    def language_code(self) -> str | None:
+        return whisper_language(self.options.language)
+
+    def model_name(self, language: str | None) -> str:
+        """The model that transcribes ``language`` (None: not known yet, i.e. the detector)."""
+        if self.options.model != AUTO_MODEL:
+            return self.options.model
+        return TINY_EN if language == "en" else BASE
+
+    def model_path(self, name: str) -> str:
+        if name in EMBEDDED:
+            return str(embedded_path(name))
+        # A model name is left for faster-whisper to resolve.
+        return local_or_hub(name, what="model directory",
+                            hint="pass a directory holding model.bin, config.json and tokenizer.json")
+
+    @staticmethod
+    def model_label(name: str) -> str:
+        return f"{name} (embedded)" if name in EMBEDDED else name
+
+    def load(self, name: str):
+        device, compute_type = resolve_device(self.options.device, self.options.compute_type)
+        return load_model(self.model_path(name), device, compute_type, self.options.cpu_threads,
+                          self.options.local_files_only)
+
+    def prepare(self) -> None:
+        """Fail before any audio work when the model, device or language cannot work."""
+        language = self.language_code()
+        name = self.model_name(language)
+        model = self.load(name)
+        if language not in (None, "en") and not model.model.is_multilingual:
+            raise ConfigError(
+                f"model {self.model_label(name)} is English-only and cannot transcribe "
+                f"'{self.options.language}'",
+                code="language_not_supported",
+                hint="pass --model with a multilingual Whisper model (or leave --model out), or drop --language",
+            )
+
+    # -- transcription -----------------------------------------------------------------------
+
+    def detect(self, audio) -> tuple[str, float]:
+        """Language of the first speech in ``audio`` (English for an English-only model)."""
+        detector = self.load(self.model_name(None))
+        if not detector.model.is_multilingual:
+            return "en", 1.0
+        language, probability, _ = detector.detect_language(audio, vad_filter=self.options.vad_filter)
+        return language, probability
+
+    def decode_options(self, language: str) -> dict:
+        options = self.options
+        return dict(
+            language=language, beam_size=options.beam_size, vad_filter=options.vad_filter, word_timestamps=True,
+            condition_on_previous_text=options.condition_on_previous_text,
+            hallucination_silence_threshold=options.hallucination_silence_threshold,
+            compression_ratio_threshold=options.compression_ratio_threshold,
+            no_speech_threshold=options.no_speech_threshold, log_prob_threshold=options.log_prob_threshold,
+            **decoder_prompt(script_prompt(options.language, language), options.vocabulary),
+        )
+
+    def transcribe(self, samples, sample_rate, *, progress=None):
+        self.prepare()
+        audio = resample(samples, sample_rate, WHISPER_RATE)
+        duration = len(audio) / WHISPER_RATE
+        bounds = chunk_bounds(len(audio), WHISPER_RATE, audio, max_seconds=self.options.chunk_seconds)
+        language, probability = self.language_code(), 1.0
+        if language is None:
+            start, end = bounds[0]
+            language, probability = self.detect(audio[start:end])
+        name = self.model_name(language)
+        model = self.load(name)
+        decode = self.decode_options(language)
+        if self.options.batch_size > 1:
+            from faster_whisper import BatchedInferencePipeline
+
+            run = BatchedInferencePipeline(model).transcribe
+            decode["batch_size"] = self.options.batch_size
+        else:
+            run = model.transcribe
+        segments = []
+        for start, end in bounds:
+            offset = start / WHISPER_RATE
+            pieces, _ = run(audio[start:end], **decode)
+            for piece in pieces:  # a generator: decoding happens as we iterate
+                segment = _segment(piece, offset)
+                if segment is not None:
+                    segments.append(segment)
+                if progress and duration:
+                    progress(min((offset + piece.end) / duration, 1.0))
+        return Transcript(segments=tuple(segments), language=language,
+                          language_probability=round(probability, 4), model=self.model_label(name))
+
+
+def _segment(piece, offset: float) -> Segment | None:
+    words = tuple(
+        Word(start=round(offset + w.start, 3), end=round(offset + w.end, 3), text=w.word.strip(),
+             probability=round(w.probability, 4))
+        for w in piece.words or () if w.word.strip()
+    )
+    if not words:
+        return None
+    return Segment(start=words[0].start, end=words[-1].end, text=piece.text.strip(), words=words)
