@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+import numpy as np
+
 from pydantic import Field, field_validator
 
 from hearflow import AsrBackend, ConfigError, Segment, StageOptions, Transcript, Word, local_or_hub, resample
@@ -92,13 +94,24 @@ class WhisperAsr(AsrBackend):
 
     # -- transcription -----------------------------------------------------------------------
 
-    def detect(self, audio) -> tuple[str, float]:
-        """Language of the first speech in ``audio`` (English for an English-only model)."""
+    def detect(self, audio, bounds) -> tuple[str | None, float]:
+        """Language of the first piece that holds speech (English for an English-only model;
+        None when no piece has any speech)."""
         detector = self.load(self.model_name(None))
         if not detector.model.is_multilingual:
             return "en", 1.0
-        language, probability, _ = detector.detect_language(audio, vad_filter=self.options.vad_filter)
-        return language, probability
+        from faster_whisper.vad import get_speech_timestamps
+
+        for start, end in bounds:
+            piece = audio[start:end]
+            if self.options.vad_filter:
+                regions = get_speech_timestamps(piece)
+                if not regions:
+                    continue
+                piece = np.concatenate([piece[r["start"]: r["end"]] for r in regions])
+            language, probability, _ = detector.detect_language(piece)
+            return language, probability
+        return None, 0.0
 
     def decode_options(self, language: str) -> dict:
         options = self.options
@@ -118,8 +131,10 @@ class WhisperAsr(AsrBackend):
         bounds = chunk_bounds(len(audio), WHISPER_RATE, audio, max_seconds=self.options.chunk_seconds)
         language, probability = self.language_code(), 1.0
         if language is None:
-            start, end = bounds[0]
-            language, probability = self.detect(audio[start:end])
+            language, probability = self.detect(audio, bounds)
+            if language is None:  # no speech anywhere: nothing to transcribe
+                return Transcript(segments=(), language=None, language_probability=0.0,
+                                  model=self.model_label(self.model_name(None)))
         name = self.model_name(language)
         model = self.load(name)
         decode = self.decode_options(language)
