@@ -56,3 +56,9 @@ class AnalysisError(HearflowError):
     """An analyzer gave no valid analysis (malformed output, refused, endpoint down)."""
 
     code = "analysis_failed"
+
+
+class StoreError(HearflowError):
+    """The SQLite store cannot be opened or written (corrupt, read-only, from a newer version)."""
+
+    code = "store_unavailable"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -217,6 +217,9 @@ def utc_now() -> str:
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
+_Report = TypeVar("_Report", bound=BaseModel)
+
+
 class CallResult(BaseModel):
     """One analysed call. ``to_response()`` gives the shape users of hosted APIs know."""
 
@@ -243,15 +246,10 @@ class CallResult(BaseModel):
     metrics: dict[str, Any] = Field(default_factory=dict)  # metric stage name → its JSON report
     analysis: AnalysisRecord | None = None
 
-    @property
-    def conversation(self) -> ConversationMetrics | None:
-        data = self.metrics.get("conversation")
-        return ConversationMetrics.model_validate(data) if data else None
-
-    @property
-    def trackers(self) -> TrackerReport | None:
-        data = self.metrics.get("trackers")
-        return TrackerReport.model_validate(data) if data else None
+    def report(self, metric: str, model: type[_Report]) -> _Report | None:
+        """The report of the metric stage named ``metric``, read as ``model`` (None if it did not run)."""
+        data = self.metrics.get(metric)
+        return model.model_validate(data) if data else None
 
     @property
     def speakers(self) -> list[str]:

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from hearflow import hookspecs
+from hearflow.plugins import hookspecs
 from media import ROOT
 
 DOC = (ROOT / "docs" / "plugin-hooks.md").read_text()

@@ -155,7 +155,7 @@ def test_invalid_answer_is_asked_again_then_rejected(vendor, server, call):
 def test_engine_keeps_the_transcript_when_analysis_fails(vendor, server, call):
     server.script(vendor.answer("record_call_analysis", INVALID))
     engine = Engine(AnalyzeSettings(analyzer=vendor.name, analyzer_options=options(vendor, server)))
-    analysed = engine.analyze(call)
+    analysed = engine.conclude(call, engine.analysis(call))
     assert analysed.analysis.error.code == "analysis_invalid"
     assert analysed.analysis.analysis is None and analysed.analysis.analyzer == vendor.name
     assert analysed.transcript == call.transcript and analysed.segments == call.segments
@@ -228,7 +228,7 @@ def test_auto_mode_uses_a_key_from_the_environment(monkeypatch, server, call):
     server.script(anthropic_tool_call("record_call_analysis", VALID))
     engine = Engine(AnalyzeSettings())
     assert engine.analyzer.name == "anthropic"
-    assert engine.analyze(call).analysis.analysis == CallAnalysis.model_validate(VALID)
+    assert engine.analysis(call).analysis == CallAnalysis.model_validate(VALID)
     assert server.requests[0].body["model"] == CONFIGURED_MODEL
 
 

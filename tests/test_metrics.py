@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hearflow.pipeline.engine import Engine
-from hearflow.models import CallResult, Segment, Word
+from hearflow.models import CallResult, ConversationMetrics, Segment, Word
 from hearflow_metrics.conversation import ConversationMetric
 from hearflow_metrics.trackers import TrackerMetric
 
@@ -83,7 +83,7 @@ def test_trackers_hits_times_speakers_and_bins():
 
 def test_metrics_on_a_real_stereo_transcription(stereo_wav, call):
     result = Engine().run(stereo_wav)
-    conversation = result.conversation
+    conversation = result.report("conversation", ConversationMetrics)
     assert conversation.switches == len(call.turns) - 1
     asked = {"SPEAKER_1": 0, "SPEAKER_2": 0}
     for who, text in call.script:

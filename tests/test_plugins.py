@@ -18,6 +18,7 @@ def test_builtin_stages_come_from_entry_points():
     registry = build_registry()
     assert registry.names("decoder") == ["ffmpeg", "soundfile"]
     assert registry.names("separator") == ["channel", "embedded", "nemo", "none", "pyannote"]
+    assert registry.names("runner") == ["inprocess", "prefect"]
     assert registry.names("asr") == ["whisper"]
     assert registry.names("formatter") == ["html", "json", "rttm", "srt", "txt", "vtt"]
     plugins = {reg.stage.name: reg.plugin for _, reg in registry.registrations()}
@@ -72,8 +73,7 @@ def test_third_party_plugin_by_entry_point(tmp_path, cli, stereo_wav):
     formatter and a command, shows in `hearflow plugins`, and works on a stored call."""
     (tmp_path / "hearflow_shout.py").write_text(textwrap.dedent('''
         import click
-        from hearflow.plugins.hookspecs import hookimpl
-        from hearflow.plugins.stages import Formatter
+        from hearflow import Formatter, hookimpl
 
         class Shout(Formatter):
             name = "shout"

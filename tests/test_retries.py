@@ -14,9 +14,7 @@ from local_http import local_server
 
 PLUGIN = textwrap.dedent('''
     import json, urllib.request
-    from hearflow.plugins.hookspecs import hookimpl
-    from hearflow.models import Segment, Transcript, Word
-    from hearflow.plugins.stages import AsrBackend, StageOptions
+    from hearflow import AsrBackend, Segment, StageOptions, Transcript, Word, hookimpl
 
     class RemoteAsr(AsrBackend):
         name = "remote-test"

@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from hearflow.errors import ConfigError
+from hearflow.models import TrackerReport
 from hearflow.store.store import Store
 from hearflow_scorecard import HtmlFormatter
 from hearflow_scorecard.render import render_scorecard
@@ -45,7 +46,7 @@ def test_full_card_shows_every_section():
         assert f">{title}<" in html, title
     assert count(html, r'<li>Refund the duplicate \$49 charge') == 1
     assert count(html, r'<rect class="segment"') == len(result.segments)
-    assert count(html, r'<g class="tracker-hit"') == len(result.trackers.hits) == 7
+    assert count(html, r'<g class="tracker-hit"') == len(result.report("trackers", TrackerReport).hits) == 7
     assert "<title>billing: “duplicate charge” at 00:30 (SPEAKER_1)</title>" in html
     assert count(html, r'<tr class="tracker-row"') == 3
     assert count(html, r"<mark ") == 7  # every hit is highlighted in the transcript
@@ -152,7 +153,7 @@ def test_card_renders_in_chromium(tmp_path):
             assert segments.count() == len(result.segments)
             assert all(segments.nth(i).bounding_box()["width"] > 0 for i in range(segments.count()))
             markers = page.locator("svg.speaker-timeline g.tracker-hit")
-            assert markers.count() == len(result.trackers.hits)
+            assert markers.count() == len(result.report("trackers", TrackerReport).hits)
             assert markers.first.locator("title").text_content() == "technical: “internet” at 00:06 (SPEAKER_2)"
             assert page.locator("section.analysis .dim").count() == 8
             page.screenshot(path=str(shot), full_page=True)

@@ -22,12 +22,26 @@ def build_cli():
 
 
 def main():
+    _plugins_dir_first(sys.argv[1:])
     try:
         command = build_cli()
     except HearflowError as exc:
         print_error(exc)
         sys.exit(EXIT_FAILED)
     command(prog_name="hearflow")
+
+
+def _plugins_dir_first(args: list[str]) -> None:
+    """--plugins-dir must act before the group is built, so its plugins' commands exist."""
+    import os
+
+    from hearflow.plugins.manager import PLUGINS_DIR_ENV
+
+    for index, arg in enumerate(args):
+        if arg == "--plugins-dir" and index + 1 < len(args):
+            os.environ[PLUGINS_DIR_ENV] = args[index + 1]
+        elif arg.startswith("--plugins-dir="):
+            os.environ[PLUGINS_DIR_ENV] = arg.split("=", 1)[1]
 
 
 __all__ = ["build_cli", "cli", "main"]

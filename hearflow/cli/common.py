@@ -47,7 +47,9 @@ def print_error(exc: HearflowError, prefix: str = "") -> None:
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="hearflow")
 @click.option("--debug", is_flag=True, help="Show tracebacks for unexpected errors.")
-def cli(debug):
+@click.option("--plugins-dir", type=click.Path(file_okay=False, exists=True), default=None, metavar="DIR",
+              help="Load every *.py file in DIR as a plugin (also $HEARFLOW_PLUGINS_DIR).")
+def cli(debug, plugins_dir):
     """hearflow: call recordings in, speaker-attributed transcripts and call metrics out.
 
     \b

@@ -1,4 +1,4 @@
-"""``hearflow analyze``, ``archive`` and ``serve``: the commands that run the pipeline."""
+"""``hearflow analyze`` and ``archive``: the commands that run the pipeline, through a runner."""
 
 from __future__ import annotations
 
@@ -57,6 +57,9 @@ def _asr_flags(vocabulary, device, compute_type, batch_size) -> dict:
 def run_options(command):
     """Options every command that runs the pipeline shares."""
     for option in reversed([
+        click.option("--runner", default=None, metavar="NAME",
+                     help="inprocess or prefect (see `hearflow plugins`). [default: prefect when a Prefect server "
+                          "is configured (PREFECT_API_URL), else inprocess]"),
         click.option("--analyzer", default=None, metavar="NAME",
                      help="offline, anthropic, openai-compatible or none. [default: auto — an LLM analyzer "
                           "whose key is set, else offline]"),
@@ -91,8 +94,8 @@ def run_options(command):
               help="Refuse files larger than this. [default: 100]")
 @run_options
 def analyze(files, mode, formats, out_dir, model, language, asr, vocabulary, device, compute_type, batch_size,
-            diarizer, num_speakers, min_speakers,
-            max_speakers, diarizer_option, max_size, analyzer, config, no_reuse, as_json, quiet, verbose, db):
+            diarizer, num_speakers, min_speakers, max_speakers, diarizer_option, max_size, runner, analyzer,
+            config, no_reuse, as_json, quiet, verbose, db):
     """Transcribe recordings with speakers, store them, and write the requested formats.
 
     FILES may be WAV, MP3, MP4, M4A, OGG, FLAC, WebM, AAC or AMR, stereo or mono, or https URLs
@@ -105,42 +108,88 @@ def analyze(files, mode, formats, out_dir, model, language, asr, vocabulary, dev
       hearflow analyze call.mp3 --mode channel -f srt -f vtt -o out/
       hearflow analyze *.wav --language en-US --json > results.jsonl
     """
-    from hearflow.media.audiofile import inspect
-    from hearflow.media.fetch import is_url
-    from hearflow.pipeline.engine import Engine
-    from hearflow_flows.prefect_env import quiet_prefect
-    from hearflow.progress import set_reporter
-
     flags = {name: value for name, value in {
         "mode": mode, "asr": asr, "diarizer": diarizer, "analyzer": analyzer,
         "max_bytes": int(max_size * 1e6) if max_size else None,
     }.items() if value is not None}  # flags left out keep the --config or default value
     settings = settings_from(config, flags, {"model": model, "language": language,
                                              **_asr_flags(vocabulary, device, compute_type, batch_size)},
-                         _diarizer_flags(num_speakers, min_speakers, max_speakers, diarizer_option))
-    Engine(settings).prepare(formats)  # a bad option fails now, not once per file
-    set_reporter(None if quiet else _StderrProgress())
+                             _diarizer_flags(num_speakers, min_speakers, max_speakers, diarizer_option))
+    session = _Session(settings, runner, formats, db, verbose, quiet)
     failures = 0
     for index, path in enumerate(files):
         if len(files) > 1 and not quiet:
             click.echo(f"[{index + 1}/{len(files)}] {path}", err=True)
         try:
-            if not is_url(str(path)):
-                inspect(path, max_bytes=settings.max_bytes)  # instant errors before Prefect starts
-            quiet_prefect(verbose, quiet)
-            from hearflow_flows import analyze_call
-
-            outcome = analyze_call(str(path), settings=settings, db_path=db, formats=list(formats),
-                                   out_dir=str(out_dir), reuse=not no_reuse)
+            outcome = session.analyze(str(path), out_dir, reuse=not no_reuse)
         except HearflowError as exc:
             failures += 1
+            session.progress.clear()
             print_error(exc, prefix=f"{path}: ")
             continue
+        session.progress.clear()
         _print_outcome(outcome, as_json)
-    set_reporter(None)
+        if not outcome.stored:
+            failures += 1
+    session.close()
     if failures:
         click.echo(f"{failures} of {len(files)} file(s) failed", err=True)
         sys.exit(EXIT_FAILED)
+
+
+class _Session:
+    """What one ``analyze`` command shares across its files: the engine, the store, the runner.
+
+    A call the store already has is answered from it before any model, flow or Prefect import;
+    the first call that needs work prepares the stages (a bad model fails before any audio work).
+    """
+
+    def __init__(self, settings, runner_name, formats, db, verbose, quiet):
+        from hearflow.pipeline.inprocess import engine_for
+        from hearflow.pipeline.runners import choose_runner
+        from hearflow.progress import set_reporter
+        from hearflow.store.store import Store
+
+        self.engine = engine_for(settings)
+        self.runner = choose_runner(self.engine.registry, runner_name)
+        self.formats = list(formats)
+        self.engine.check_formats(self.formats)  # an unknown format fails before any work
+        self.db, self.verbose, self.quiet = db, verbose, quiet
+        self.store = Store(db)
+        self.prepared = False
+        self.progress = _StderrProgress(enabled=not quiet)
+        set_reporter(self.progress if not quiet else None)
+
+    def analyze(self, source: str, out_dir, reuse: bool):
+        from hearflow.media.audiofile import inspect
+        from hearflow.media.fetch import is_url
+        from hearflow.pipeline.runner import stored_call
+        from hearflow.pipeline.tail import CallOutcome, write_formats
+
+        engine = self.engine
+        if not is_url(source):
+            inspect(source, max_bytes=engine.settings.max_bytes)  # instant errors before any model loads
+            if reuse:
+                stored = stored_call(engine, self.store, engine.fingerprint(source).sha256)
+                if stored is not None:
+                    return CallOutcome(result=stored, reused=True,
+                                       outputs=write_formats(engine, stored, self.formats, out_dir))
+        if not self.prepared:
+            engine.prepare(self.formats)
+            self.prepared = True
+        if self.runner.name == "prefect":
+            from hearflow_flows.prefect_env import quiet_prefect
+
+            quiet_prefect(self.verbose, self.quiet)
+        return self.runner.analyze(source, engine.settings, db_path=self.db, formats=self.formats,
+                                   out_dir=str(out_dir), reuse=reuse)
+
+    def close(self) -> None:
+        from hearflow.progress import set_reporter
+
+        set_reporter(None)
+        self.runner.close()
+        self.store.close()
 
 
 def _diarizer_flags(num_speakers, min_speakers, max_speakers, pairs) -> dict:
@@ -189,10 +238,18 @@ class _StderrProgress:
     """One updating line on a terminal; one line per stage change elsewhere (logs stay readable).
     With ``only``, other stages are not shown (an archive shows files, not each call's stages)."""
 
-    def __init__(self, only: str | None = None):
-        self.tty = sys.stderr.isatty()
+    def __init__(self, only: str | None = None, enabled: bool = True):
+        self.tty = sys.stderr.isatty() and enabled
         self.last = None
         self.only = only
+        self.dirty = False  # a progress line is on screen and not ended
+
+    def clear(self) -> None:
+        """Wipe an unfinished progress line, so what is printed next starts clean."""
+        if self.dirty:
+            sys.stderr.write("\r\033[K")
+            sys.stderr.flush()
+            self.dirty = False
 
     def __call__(self, stage, fraction=None, detail=""):
         if self.only and stage != self.only:
@@ -203,12 +260,14 @@ class _StderrProgress:
             sys.stderr.write(f"\r\033[K{line}" if self.tty else f"{line}\n")
             if self.tty and fraction == 1.0:
                 sys.stderr.write("\n")
+            self.dirty = self.tty and fraction != 1.0
             sys.stderr.flush()
         elif self.tty:
             percent = f" {fraction:4.0%}" if fraction is not None else ""
             sys.stderr.write(f"\r\033[K{stage}{percent} {detail}")
             if fraction == 1.0:
                 sys.stderr.write("\n")
+            self.dirty = fraction != 1.0
             sys.stderr.flush()
         elif (stage, detail) != self.last and fraction in (None, 0.0, 1.0):
             sys.stderr.write(f"{stage}: {detail}\n")
@@ -230,8 +289,8 @@ class _StderrProgress:
 @diarizer_options
 @run_options
 def archive(sources, pattern, workers, dask_address, formats, out_dir, vocabulary, device, compute_type,
-            batch_size, diarizer, num_speakers, min_speakers,
-            max_speakers, diarizer_option, analyzer, config, no_reuse, as_json, quiet, verbose, db):
+            batch_size, diarizer, num_speakers, min_speakers, max_speakers, diarizer_option, runner, analyzer,
+            config, no_reuse, as_json, quiet, verbose, db):
     """Analyse every recording in directories, .txt lists or https URLs, and store them all.
 
     Calls already stored are skipped, the same bytes twice are processed once, and a bad file is
@@ -244,23 +303,31 @@ def archive(sources, pattern, workers, dask_address, formats, out_dir, vocabular
       hearflow archive /calls --pattern '2026-11-*/*.wav' -w 4 -f html -o cards/
       hearflow archive calls.txt --json > run.json
     """
-    from hearflow_flows.prefect_env import quiet_prefect
+    from hearflow.pipeline.inprocess import engine_for
+    from hearflow.pipeline.runners import choose_runner
     from hearflow.progress import set_reporter
 
     flags = {name: value for name, value in {"analyzer": analyzer, "diarizer": diarizer}.items() if value}
     settings = settings_from(config, flags, _asr_flags(vocabulary, device, compute_type, batch_size),
                              _diarizer_flags(num_speakers, min_speakers, max_speakers,
-                                                            diarizer_option))
-    quiet_prefect(verbose, quiet)
-    from hearflow_flows import process_archive
+                                                                diarizer_option))
+    engine = engine_for(settings)
+    engine.check_formats(formats)  # the models are checked once a file needs them
+    chosen = choose_runner(engine.registry, runner or ("prefect" if dask_address else None))
+    if chosen.name == "prefect":
+        from hearflow_flows.prefect_env import quiet_prefect
 
-    set_reporter(None if quiet or as_json else _StderrProgress(only="archive"))
+        quiet_prefect(verbose, quiet)
+    progress = _StderrProgress(only="archive", enabled=not (quiet or as_json))
+    set_reporter(progress if not (quiet or as_json) else None)
     try:
-        summary = process_archive(list(sources), pattern=pattern, settings=settings, db_path=db, workers=workers,
-                                  dask_address=dask_address, formats=list(formats), out_dir=out_dir,
-                                  reuse=not no_reuse)
+        summary = chosen.archive(list(sources), settings, db_path=db, pattern=pattern, workers=workers,
+                                 dask_address=dask_address, formats=list(formats), out_dir=out_dir,
+                                 reuse=not no_reuse)
     finally:
+        progress.clear()
         set_reporter(None)
+        chosen.close()
     if as_json:
         click.echo(summary.model_dump_json(indent=2))
     else:
@@ -281,47 +348,3 @@ def _print_summary(summary) -> None:
         click.echo(f"  {label:<17} {value}")
     for failure in summary.failures:
         click.echo(f"  failed: {failure['source']}: error[{failure['code']}]: {failure['message']}")
-
-
-@cli.command()
-@click.option("--archive", "archive_sources", multiple=True, metavar="DIR|LIST|URL",
-              help="What the scheduled archive deployment processes (repeatable). Without it only the "
-                   "on-demand single-call deployment is served.")
-@click.option("--cron", default="0 2 * * *", show_default=True, help="Schedule of the archive deployment.")
-@click.option("--timezone", default="UTC", show_default=True)
-@click.option("-w", "--workers", default=2, show_default=True, type=click.IntRange(min=1))
-@click.option("--dask", "dask_address", default=None, metavar="ADDRESS", help="Run archive calls on this Dask cluster.")
-@config_option
-@db_option
-def serve(archive_sources, cron, timezone, workers, dask_address, config, db):
-    """Serve hearflow's flows as Prefect deployments until stopped (Ctrl-C).
-
-    Registers "analyze-call/on-demand" (one call, started from the Prefect UI or
-    `prefect deployment run`) and, with --archive, "process-archive/nightly" on a cron schedule.
-    Both appear in the Prefect UI with their schedules. Point PREFECT_API_URL at your server first.
-
-    \b
-    Example:
-      prefect server start &
-      export PREFECT_API_URL=http://127.0.0.1:4200/api
-      hearflow serve --archive /calls --cron "0 2 * * *"
-    """
-    from prefect import serve as serve_deployments
-    from prefect.schedules import Cron
-    from prefect.settings import get_current_settings
-
-    from hearflow.errors import ConfigError
-
-    if not get_current_settings().api.url:  # a temporary server would vanish with its schedules
-        raise ConfigError("serving deployments needs a running Prefect server", code="prefect_server_required",
-                          hint="run `prefect server start`, then export PREFECT_API_URL=http://127.0.0.1:4200/api")
-    from hearflow_flows import analyze_call, process_archive
-
-    settings = settings_from(config, {}, {}).model_dump(mode="json")
-    deployments = [analyze_call.to_deployment(name="on-demand", parameters={"settings": settings, "db_path": db})]
-    if archive_sources:
-        deployments.append(process_archive.to_deployment(
-            name="nightly", schedules=[Cron(cron, timezone=timezone)],
-            parameters={"sources": list(archive_sources), "settings": settings, "db_path": db,
-                        "workers": workers, "dask_address": dask_address}))
-    serve_deployments(*deployments)

@@ -72,7 +72,7 @@ def evaluate(call_id, rttm, reference, collar, as_json, db):
     """
     import importlib.util
 
-    from hearflow import scoring
+    from hearflow.evaluation import scoring
     from hearflow.errors import StageUnavailableError
 
     if not rttm and not reference:

@@ -1,6 +1,7 @@
-"""The pipeline without any orchestrator: each step is a plain method, ``run`` chains them.
+"""The stages chosen for one set of settings, and the work of each pipeline step.
 
-Prefect flows in ``hearflow_flows`` wrap these same steps in tasks; nothing here imports Prefect.
+The order of the steps is not here: ``hearflow.pipeline.steps`` lists it, and every runner (in
+this process, or Prefect tasks in ``hearflow_flows``) walks that list. Nothing here imports Prefect.
 """
 
 from __future__ import annotations
@@ -100,10 +101,14 @@ class Engine:
 
     # -- steps --------------------------------------------------------------------------------
 
-    def prepare(self, formats: Sequence[str] = ()) -> None:
-        """Fail on a bad model, language or format before any audio work."""
+    def check_formats(self, formats: Sequence[str] = ()) -> None:
+        """An unknown format fails before anything is read."""
         for name in formats:
             self.registry.get("formatter", name)
+
+    def prepare(self, formats: Sequence[str] = ()) -> None:
+        """Fail on a bad model, language or format before any audio work (loads the models)."""
+        self.check_formats(formats)
         self.asr.prepare()
         self.diarizer.prepare()
 
@@ -157,12 +162,13 @@ class Engine:
         report("transcribe", 1.0, "done")
         return transcripts
 
-    def assemble(self, audio: Audio, separation: Separation, transcripts: Sequence[Transcript]) -> CallResult:
+    def assemble(self, audio: Audio, separation: Separation, transcripts: Sequence[Transcript],
+                 source: str | None = None) -> CallResult:
         segments: tuple[Segment, ...] = attribute(zip(separation.tracks, transcripts), separation.turns)
         languages = [t.language for t in transcripts if t.language]
         return CallResult(
             id=self.call_id(audio.sha256),
-            source=audio.source,
+            source=source or audio.source,  # a fetched URL, not its temporary file
             sha256=audio.sha256,
             format=audio.format,
             mode=separation.mode,
@@ -188,10 +194,10 @@ class Engine:
             reports[metric.name] = value.model_dump(mode="json") if hasattr(value, "model_dump") else value
         return result.model_copy(update={"metrics": reports})
 
-    def analyze(self, result: CallResult) -> CallResult:
-        """Add the analyzer's record. A failure is recorded, never raised: the transcript stays."""
+    def analysis(self, result: CallResult) -> AnalysisRecord | None:
+        """The analyzer's record. A failure is recorded, never raised: the transcript stays."""
         if self.analyzer is None:
-            return result
+            return None
         report("analyze", None, self.analyzer.name)
         try:
             record = self.analyzer.analyze(result)
@@ -200,7 +206,10 @@ class Engine:
             message = exc.message if isinstance(exc, HearflowError) else f"{type(exc).__name__}: {exc}"
             record = AnalysisRecord(analyzer=self.analyzer.name, heuristic=self.analyzer.heuristic,
                                     error=ErrorInfo(code=code, message=message))
-        return result.model_copy(update={"analysis": record})
+        return record
+
+    def conclude(self, result: CallResult, analysis: AnalysisRecord | None) -> CallResult:
+        return result.model_copy(update={"analysis": analysis})
 
     def ask(self, result: CallResult, question: str) -> Answer:
         if self.analyzer is None:
@@ -213,12 +222,11 @@ class Engine:
         return [report for sink in self.sinks for report in sink.deliver(result)]
 
     def run(self, path) -> CallResult:
-        """The whole pipeline in this process, no orchestration, no store."""
+        """Every step for one local file in this process; nothing stored or written."""
+        from hearflow.pipeline.runner import compute
+
         self.prepare()
-        audio = self.decode(self.fingerprint(path))
-        separation = self.separate(audio)
-        result = self.assemble(audio, separation, self.transcribe(separation))
-        return self.analyze(self.measure(result))
+        return compute(self, self.fingerprint(path), str(path))
 
 
 def _described(stage) -> dict:

@@ -16,37 +16,43 @@ hookimpl = pluggy.HookimplMarker("hearflow")
 
 @hookspec
 def register_decoders(register: Callable[[type], None]) -> None:
-    """Register :class:`hearflow.stages.Decoder` subclasses: ``register(MyDecoder)``."""
+    """Register :class:`hearflow.Decoder` subclasses: ``register(MyDecoder)``."""
 
 
 @hookspec
 def register_separators(register: Callable[[type], None]) -> None:
-    """Register :class:`hearflow.stages.Separator` subclasses (channel split, diarizers)."""
+    """Register :class:`hearflow.Separator` subclasses (channel split, diarizers)."""
 
 
 @hookspec
 def register_asr_backends(register: Callable[[type], None]) -> None:
-    """Register :class:`hearflow.stages.AsrBackend` subclasses (speech-to-text engines)."""
+    """Register :class:`hearflow.AsrBackend` subclasses (speech-to-text engines)."""
 
 
 @hookspec
 def register_formatters(register: Callable[[type], None]) -> None:
-    """Register :class:`hearflow.stages.Formatter` subclasses (output formats)."""
+    """Register :class:`hearflow.Formatter` subclasses (output formats)."""
 
 
 @hookspec
 def register_metrics(register: Callable[[type], None]) -> None:
-    """Register :class:`hearflow.stages.Metric` subclasses; every registered metric runs on every call."""
+    """Register :class:`hearflow.Metric` subclasses; every registered metric runs on every call."""
 
 
 @hookspec
 def register_analyzers(register: Callable[[type], None]) -> None:
-    """Register :class:`hearflow.stages.Analyzer` subclasses (LLM or rule-based call analysis)."""
+    """Register :class:`hearflow.Analyzer` subclasses (LLM or rule-based call analysis)."""
 
 
 @hookspec
 def register_sinks(register: Callable[[type], None]) -> None:
-    """Register :class:`hearflow.stages.Sink` subclasses (where finished calls are delivered)."""
+    """Register :class:`hearflow.Sink` subclasses (where finished calls are delivered)."""
+
+
+@hookspec
+def register_runners(register: Callable[[type], None]) -> None:
+    """Register :class:`hearflow.Runner` subclasses: how the step list is executed
+    (``inprocess`` in the core, ``prefect`` in ``hearflow_flows``), chosen by ``--runner``."""
 
 
 @hookspec

@@ -214,6 +214,32 @@ class Sink(Stage):
         raise NotImplementedError
 
 
+class Runner(Stage):
+    """Executes the pipeline's step list for the interfaces (CLI, HTTP service), which ask for a
+    runner by name instead of knowing how runs are orchestrated. Both methods end every call in
+    the one tail (``hearflow.pipeline.tail``)."""
+
+    kind = "runner"
+
+    @classmethod
+    def preferred(cls) -> bool:
+        """Whether this runner should be the default here (e.g. its server is configured)."""
+        return False
+
+    def analyze(self, source: str, settings, *, db_path: str | None, formats=(), out_dir=None,
+                reuse: bool = True):
+        """One recording; returns a :class:`hearflow.pipeline.tail.CallOutcome`."""
+        raise NotImplementedError
+
+    def archive(self, sources: list[str], settings, *, db_path: str | None, pattern: str = "**/*",
+                workers: int = 2, formats=(), out_dir=None, reuse: bool = True, dask_address: str | None = None):
+        """Many recordings; returns a :class:`hearflow.pipeline.archive.ArchiveSummary`."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release what the runner started for its runs (a temporary server, say)."""
+
+
 STAGE_KINDS: dict[str, type[Stage]] = {
-    base.kind: base for base in (Decoder, Separator, AsrBackend, Formatter, Metric, Analyzer, Sink)
+    base.kind: base for base in (Decoder, Separator, AsrBackend, Formatter, Metric, Analyzer, Sink, Runner)
 }

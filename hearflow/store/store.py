@@ -9,7 +9,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from hearflow.errors import ConfigError, NotFoundError
+from hearflow.errors import ConfigError, NotFoundError, StoreError
 from hearflow.store.migrations import migrations
 from hearflow.models import Answer, CallResult, DeliveryReport, ErrorInfo, utc_now
 
@@ -26,15 +26,20 @@ def default_db_path() -> Path:
 
 
 class Store:
+    """Opening a store applies the core's migrations and every plugin's, whoever opens it."""
+
     def __init__(self, path: str | Path | None = None, plugin_manager=None):
+        from hearflow.plugins.manager import call_hook, plugin_manager as default_manager
+
         self.path = Path(path or default_db_path()).expanduser()
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.plugin_manager = plugin_manager or default_manager()
         self.db = sqlite_utils.Database(self.path)
         self.db.enable_wal()
         self.db.execute("PRAGMA busy_timeout = 30000")
         migrations.apply(self.db)
-        if plugin_manager is not None:
-            plugin_manager.hook.register_migrations(register=lambda extra: extra.apply(self.db))
+        call_hook(self.plugin_manager, "register_migrations", strict=True,
+                  register=lambda extra: extra.apply(self.db))
 
     def close(self) -> None:
         self.db.close()
@@ -62,9 +67,17 @@ class Store:
              "text": w.text, "probability": w.probability, "speaker": w.speaker, "channel": w.channel}
             for i, s in enumerate(result.segments) for j, w in enumerate(s.words)
         ]
+        try:
+            self._write(result.id, call_row, segment_rows, word_rows, result)
+        except sqlite3.DatabaseError as exc:
+            readonly = "readonly" in str(exc) or "read-only" in str(exc)
+            raise StoreError(f"call {result.id} was not stored in {self.path}: {exc}",
+                             code="store_readonly" if readonly else "store_unavailable") from None
+
+    def _write(self, call_id, call_row, segment_rows, word_rows, result) -> None:
         with self.db.conn:
             for table in ("words", "segments"):
-                self.db[table].delete_where("call_id = ?", [result.id])
+                self.db[table].delete_where("call_id = ?", [call_id])
             self.db["calls"].upsert(call_row, pk="id")
             self.db["segments"].insert_all(segment_rows)
             self.db["words"].insert_all(word_rows)

@@ -6,11 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hearflow import SUPPORTED_FORMATS
-from hearflow import InputError
-from hearflow import hookimpl
-from hearflow import Audio
-from hearflow import Decoder
+from hearflow import Audio, Decoder, InputError, SUPPORTED_FORMATS, hookimpl
 
 
 def _corrupt(path: Path, format: str, detail: object) -> InputError:

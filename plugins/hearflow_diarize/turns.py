@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from hearflow import Turn
-from hearflow import named_turns
+from hearflow import Turn, named_turns
 
 from hearflow_diarize.windows import Window
 

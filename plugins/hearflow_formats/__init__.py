@@ -5,9 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from hearflow import hookimpl
-from hearflow import Formatter
-from hearflow import render
+from hearflow import Formatter, hookimpl, render
 
 
 def clock(seconds: float, separator: str = ".") -> str:

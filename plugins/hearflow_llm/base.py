@@ -10,9 +10,7 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
-from hearflow import ConfigError
-from hearflow import AnalysisRecord, Answer, CallAnalysis, CallResult
-from hearflow import Analyzer, StageOptions
+from hearflow import AnalysisRecord, Analyzer, Answer, CallAnalysis, CallResult, ConfigError, StageOptions
 from hearflow_llm.exchange import Conversation, Outcome, ask_until_valid, parse_as
 from hearflow_llm.prompt import Task, analysis_task, question_task, transcript_lines
 from hearflow_llm.quotes import QuotedAnswer, with_transcript_quotes

@@ -6,10 +6,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from hearflow import speaker_timing
-from hearflow import CallResult, ConversationMetrics, Segment, SpeakerStats, Turn
-from hearflow import Metric, StageOptions
-from hearflow import contains_phrase
+from hearflow import (CallResult, ConversationMetrics, Metric, Segment, SpeakerStats, StageOptions, Turn, contains_phrase,
+                      speaker_timing)
 
 OVERLAP_TOLERANCE = 0.1  # seconds: word-timestamp jitter is not an interruption
 AGENT_PHRASES = ("thank you for calling", "how can i help", "how may i help", "my name is",

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from hearflow import CallResult, TrackerHit, TrackerReport
-from hearflow import Metric, StageOptions
-from hearflow import tokens
+from hearflow import CallResult, Metric, StageOptions, TrackerHit, TrackerReport, tokens
 
 DEFAULT_TRACKERS = {
     "pricing": ["price", "pricing", "cost", "discount", "expensive", "cheaper", "budget", "quote", "invoice",

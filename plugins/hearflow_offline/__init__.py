@@ -8,10 +8,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from hearflow import hookimpl
-from hearflow import AnalysisRecord, Answer, CallAnalysis, CallResult, Segment
-from hearflow import Analyzer, StageOptions
-from hearflow import STOPWORDS, contains_phrase, content_stems, tokens
+from hearflow import (AnalysisRecord, Analyzer, Answer, CallAnalysis, CallResult, ConversationMetrics, STOPWORDS, Segment,
+                      StageOptions, TrackerReport, contains_phrase, content_stems, hookimpl, tokens)
 from hearflow_offline import lexicon
 
 MODEL = "offline-lexicon-1"
@@ -33,7 +31,8 @@ class OfflineAnalyzer(Analyzer):
         max_quotes: int = 3
 
     def analyze(self, result: CallResult) -> AnalysisRecord:
-        agent = result.conversation.agent if result.conversation else _first_speaker(result)
+        conversation = result.report("conversation", ConversationMetrics)
+        agent = conversation.agent if conversation else _first_speaker(result)
         customer_text = " ".join(s.text for s in result.segments if s.speaker != agent)
         agent_text = " ".join(s.text for s in result.segments if s.speaker == agent)
         everything = " ".join(s.text for s in result.segments)
@@ -123,7 +122,8 @@ def _compliance_gaps(agent_text: str) -> list[str]:
 
 def _topics(result: CallResult, intent: str) -> list[str]:
     counts = Counter(w for s in result.segments for w in tokens(s.text) if len(w) > 3 and w not in STOPWORDS)
-    tracked = [name for name, n in (result.trackers.counts.items() if result.trackers else ()) if n]
+    trackers = result.report("trackers", TrackerReport)
+    tracked = [name for name, n in (trackers.counts.items() if trackers else ()) if n]
     frequent = [w for w, n in counts.most_common(8) if n > 1]
     return list(dict.fromkeys([intent, *tracked, *frequent]))[:6]
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from hearflow import hookimpl
-from hearflow import Formatter
+from hearflow import Formatter, hookimpl
 
 
 class HtmlFormatter(Formatter):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hearflow import CallResult, ConversationMetrics
+from hearflow import CallResult, ConversationMetrics, TrackerReport
 from hearflow_scorecard.analysis_view import dimensions
 from hearflow_scorecard.charts import talk_split, timeline
 from hearflow_scorecard.speakers import SPEAKER_PALETTE, TRACKER_PALETTE, assign_colours, speaker_of, speakers_in
@@ -30,7 +30,7 @@ def talk_times(result: CallResult, conversation: ConversationMetrics | None, spe
 
 
 def scorecard_context(result: CallResult) -> dict[str, Any]:
-    conversation, trackers, record = result.conversation, result.trackers, result.analysis
+    conversation, trackers, record = result.report("conversation", ConversationMetrics), result.report("trackers", TrackerReport), result.analysis
     speakers = speakers_in(result, conversation)
     colours = assign_colours(speakers, SPEAKER_PALETTE)
     tracker_colours = assign_colours(tracker_names(trackers), TRACKER_PALETTE)

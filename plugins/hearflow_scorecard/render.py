@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import jinja2
 
-from hearflow import ConfigError
-from hearflow import CallResult
-from hearflow import TEMPLATES_ENV, environment
+from hearflow import CallResult, ConfigError, TEMPLATES_ENV, environment
 from hearflow_scorecard.context import scorecard_context
 
 TEMPLATE = "scorecard.html.j2"

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from hearflow import hookimpl
-from hearflow import Separation, Track
-from hearflow import Separator
+from hearflow import Separation, Separator, Track, hookimpl
 
 
 class ChannelSeparator(Separator):

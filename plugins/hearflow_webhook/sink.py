@@ -10,10 +10,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 
-from hearflow import __version__
-from hearflow import ConfigError
-from hearflow import CallResult, DeliveryAttempt, DeliveryReport, utc_now
-from hearflow import Sink, StageOptions
+from hearflow import (CallResult, ConfigError, DeliveryAttempt, DeliveryReport, Sink, StageOptions, __version__, utc_now)
 from hearflow_webhook.retry import backoff_delay, is_retryable
 from hearflow_webhook.signing import (ATTEMPT_HEADER, DELIVERY_HEADER, SECRET_ENV, SIGNATURE_HEADER,
                                       TIMESTAMP_HEADER, sign)

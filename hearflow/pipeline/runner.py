@@ -1,0 +1,40 @@
+"""Running the step list in this process: one call, start to finish, and the lookup that
+spares the work when the store already has the call."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hearflow.media.audiofile import Fingerprint
+from hearflow.media.fetch import local_copy
+from hearflow.models import CallResult
+from hearflow.pipeline.steps import STEPS, initial_state
+from hearflow.pipeline.tail import CallOutcome, finish, write_formats
+
+
+def compute(engine, fingerprint: Fingerprint, source: str) -> CallResult:
+    """Every step of ``STEPS``, in order, in this process. Stores and writes nothing."""
+    state = initial_state(fingerprint, source)
+    for step in STEPS:
+        state[step.writes] = step.run(engine, state)
+    return state["result"]
+
+
+def stored_call(engine, store, sha256: str) -> CallResult | None:
+    """The stored call for these bytes, if it was made with the same options (the one place that
+    decides "already stored")."""
+    return store.find_current(engine.call_id(sha256), engine.resolved_options())
+
+
+def run_call(engine, store, source: str, *, formats=(), out_dir: str | Path | None = None,
+             reuse: bool = True, compute=compute, finish=finish) -> CallOutcome:
+    """One recording (a path or an https URL) through the steps and the tail. ``compute`` and
+    ``finish`` default to this process; the Prefect flow passes its task-wrapped ones."""
+    with local_copy(source, max_bytes=engine.settings.max_bytes) as path:
+        fingerprint = engine.fingerprint(path)
+        stored = stored_call(engine, store, fingerprint.sha256) if reuse else None
+        if stored is not None:
+            return CallOutcome(result=stored, reused=True,
+                               outputs=write_formats(engine, stored, formats, out_dir))
+        result = compute(engine, fingerprint, source)
+    return finish(engine, store, result, formats, out_dir)

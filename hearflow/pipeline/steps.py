@@ -1,0 +1,63 @@
+"""The pipeline, as data: the ordered steps every runner executes.
+
+Each step names the engine method it calls, the state it reads and the state it writes, which
+stages it may run (a stage that touches a network makes the step retryable) and, for steps
+whose result is worth keeping between runs, its cache key. The in-process runner
+(``hearflow.pipeline.runner``) and the Prefect flows (``hearflow_flows``) both walk this list;
+neither knows the order on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from hearflow.settings import digest
+
+State = dict  # step name → value; starts with "fingerprint" and "source"
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    method: str  # the Engine method that does the work
+    reads: tuple[str, ...]
+    writes: str
+    stages: Callable[..., list] = lambda engine, state: []  # the stage classes it may run
+    cache_key: Callable[..., str] | None = None  # None: never cached (decoded audio never is)
+
+    def inputs(self, state: State) -> tuple:
+        return tuple(state[name] for name in self.reads)
+
+    def run(self, engine, state: State):
+        return getattr(engine, self.method)(*self.inputs(state))
+
+    def touches_network(self, engine, state: State) -> bool:
+        return any(stage.network for stage in self.stages(engine, state))
+
+
+def _transcript_key(engine, state: State) -> str:
+    """What the analyzer reads, so an unchanged transcript is never sent twice."""
+    result = state["result"]
+    return engine.stage_key("analyze", digest([result.metrics, [s.model_dump() for s in result.segments]]))
+
+
+STEPS: tuple[Step, ...] = (
+    Step("decode", "decode", ("fingerprint",), "audio",
+         stages=lambda engine, state: engine.decoders_for(state["fingerprint"].format)),
+    Step("separate", "separate", ("audio",), "separation",
+         stages=lambda engine, state: [type(engine.diarizer)]),
+    Step("transcribe", "transcribe", ("separation",), "transcripts",
+         stages=lambda engine, state: [type(engine.asr)],
+         cache_key=lambda engine, state: engine.stage_key("transcribe", state["fingerprint"].sha256)),
+    Step("assemble", "assemble", ("audio", "separation", "transcripts", "source"), "result"),
+    Step("measure", "measure", ("result",), "result"),
+    Step("analyze", "analysis", ("result",), "analysis",
+         stages=lambda engine, state: [type(engine.analyzer)] if engine.analyzer else [],
+         cache_key=_transcript_key),
+    Step("conclude", "conclude", ("result", "analysis"), "result"),
+)
+
+
+def initial_state(fingerprint, source: str) -> State:
+    return {"fingerprint": fingerprint, "source": source}
