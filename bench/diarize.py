@@ -81,7 +81,7 @@ def main() -> None:
     from hearflow.plugins.manager import build_registry
     from hearflow_whisper import WhisperAsr
 
-    diarizer, asr = build_registry().get("separator", args.diarizer)(options), WhisperAsr()
+    diarizer, asr = build_registry().get("separator", args.diarizer)(options), WhisperAsr({"model": "tiny.en"})
     with tempfile.TemporaryDirectory() as tmp:
         calls = recordings(Path(tmp))
     first = next(iter(calls.values()))
