@@ -35,7 +35,7 @@ class WhisperAsr(AsrBackend):
         vad_filter: bool = True
         # Anti-hallucination defaults, measured on silence, noise, tones and test calls (README).
         condition_on_previous_text: bool = False
-        hallucination_silence_threshold: float | None = 2.0
+        hallucination_silence_threshold: float | None = None  # off: it dropped real speech (README)
         compression_ratio_threshold: float | None = 2.4
         no_speech_threshold: float | None = 0.6
         log_prob_threshold: float | None = -1.0
@@ -94,7 +94,7 @@ class WhisperAsr(AsrBackend):
 
     # -- transcription -----------------------------------------------------------------------
 
-    def detect(self, audio, bounds) -> tuple[str | None, float]:
+    def detect(self, pieces) -> tuple[str | None, float]:
         """Language of the first piece that holds speech (English for an English-only model;
         None when no piece has any speech)."""
         detector = self.load(self.model_name(None))
@@ -102,14 +102,13 @@ class WhisperAsr(AsrBackend):
             return "en", 1.0
         from faster_whisper.vad import get_speech_timestamps
 
-        for start, end in bounds:
-            piece = audio[start:end]
+        for _, audio in pieces:
             if self.options.vad_filter:
-                regions = get_speech_timestamps(piece)
+                regions = get_speech_timestamps(audio)
                 if not regions:
                     continue
-                piece = np.concatenate([piece[r["start"]: r["end"]] for r in regions])
-            language, probability, _ = detector.detect_language(piece)
+                audio = np.concatenate([audio[r["start"]: r["end"]] for r in regions])
+            language, probability, _ = detector.detect_language(audio)
             return language, probability
         return None, 0.0
 
@@ -126,12 +125,16 @@ class WhisperAsr(AsrBackend):
 
     def transcribe(self, samples, sample_rate, *, progress=None):
         self.prepare()
-        audio = resample(samples, sample_rate, WHISPER_RATE)
-        duration = len(audio) / WHISPER_RATE
-        bounds = chunk_bounds(len(audio), WHISPER_RATE, audio, max_seconds=self.options.chunk_seconds)
+        duration = len(samples) / sample_rate
+        bounds = chunk_bounds(len(samples), sample_rate, samples, max_seconds=self.options.chunk_seconds)
+
+        def pieces():  # (offset in seconds, 16 kHz audio): one piece resampled at a time
+            for start, end in bounds:
+                yield start / sample_rate, resample(samples[start:end], sample_rate, WHISPER_RATE)
+
         language, probability = self.language_code(), 1.0
         if language is None:
-            language, probability = self.detect(audio, bounds)
+            language, probability = self.detect(pieces())
             if language is None:  # no speech anywhere: nothing to transcribe
                 return Transcript(segments=(), language=None, language_probability=0.0,
                                   model=self.model_label(self.model_name(None)))
@@ -146,15 +149,15 @@ class WhisperAsr(AsrBackend):
         else:
             run = model.transcribe
         segments = []
-        for start, end in bounds:
-            offset = start / WHISPER_RATE
-            pieces, _ = run(audio[start:end], **decode)
-            for piece in pieces:  # a generator: decoding happens as we iterate
+        for offset, audio in pieces():
+            decoded, _ = run(audio, **decode)
+            for piece in decoded:  # a generator: decoding happens as we iterate
                 segment = _segment(piece, offset)
                 if segment is not None:
                     segments.append(segment)
                 if progress and duration:
                     progress(min((offset + piece.end) / duration, 1.0))
+            del audio, decoded  # the next piece's arrays replace this one's
         return Transcript(segments=tuple(segments), language=language,
                           language_probability=round(probability, 4), model=self.model_label(name))
 
