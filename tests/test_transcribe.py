@@ -125,3 +125,12 @@ def test_long_tracks_are_cut_in_pauses_with_times_kept(call):
     for copy in range(3):
         count = sum(copy * period <= w.start < (copy + 1) * period for w in words)
         assert abs(count - alone) <= 0.1 * alone, (copy, count, alone)
+
+
+def test_vocabulary_and_script_prompt_are_combined():
+    from hearflow_whisper.vocabulary import decoder_prompt
+
+    assert decoder_prompt(None, ()) == {}
+    assert decoder_prompt(None, ("Brevilo", "Tarqueen")) == {"hotwords": "Brevilo, Tarqueen."}
+    both = decoder_prompt("नमस्ते।", ("Brevilo",))
+    assert both == {"hotwords": "नमस्ते। Brevilo.", "initial_prompt": "नमस्ते।"}
