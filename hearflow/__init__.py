@@ -38,7 +38,7 @@ _EXPORTS: dict[str, str] = {
     "speaker_timing": "hearflow.pipeline.attribute",
     "write_atomic": "hearflow.output.files",
     **dict.fromkeys(["TEMPLATES_ENV", "environment", "render"], "hearflow.output.templating"),
-    **dict.fromkeys(["STOPWORDS", "contains_phrase", "content_stems", "tokens"], "hearflow.text"),
+    **dict.fromkeys(["STOPWORDS", "contains_phrase", "content_stems", "proper_nouns", "tokens"], "hearflow.text"),
     **dict.fromkeys(["Store", "home"], "hearflow.store.store"),
     # for plugins that add commands (register_commands)
     **dict.fromkeys(["config_option", "db_option", "open_store"], "hearflow.cli.common"),

@@ -256,6 +256,11 @@ class CallResult(BaseModel):
         return sorted(self.speaker_timing, key=speaker_sort_key)
 
     @property
+    def has_speech(self) -> bool:
+        """False for silence, noise or a file too short to hold a word: nothing to analyse."""
+        return any(segment.text.strip() for segment in self.segments)
+
+    @property
     def words(self) -> list[Word]:
         return [word for segment in self.segments for word in segment.words]
 

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from hearflow.media.audiofile import DEFAULT_MAX_BYTES
 from hearflow.models import Mode
@@ -28,6 +28,19 @@ class AnalyzeSettings(BaseModel):
     analyzer: str = "auto"  # auto: an LLM analyzer whose key is configured, else offline; none: skip
     analyzer_options: dict[str, Any] = Field(default_factory=dict)
     sinks: dict[str, dict[str, Any]] = Field(default_factory=dict)  # sink name → options; none by default
+    # PII kinds replaced before anything reads the text: "pii" (all), or card, phone, email, id, number
+    redact: list[str] = Field(default_factory=list)
+
+    @field_validator("redact", mode="before")
+    @classmethod
+    def _redact_kinds(cls, value):
+        from hearflow.errors import ConfigError
+        from hearflow.pipeline.redact import resolve_kinds
+
+        try:
+            return list(resolve_kinds([value] if isinstance(value, str) else value or []))
+        except ConfigError as exc:
+            raise ValueError(exc.message) from None
 
     @classmethod
     def from_file(cls, path, **overrides) -> "AnalyzeSettings":

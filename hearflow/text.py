@@ -20,6 +20,20 @@ def tokens(text: str) -> list[str]:
     return _TOKEN.findall(text.lower())
 
 
+_CASED_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9']*")
+
+
+def proper_nouns(texts) -> set[str]:
+    """Lower-cased words written with a capital everywhere they occur ("Maya", "Northwind"): names
+    of people, places and companies, which are not topics. Placeholders such as ``[CARD]`` count."""
+    seen: dict[str, bool] = {}
+    for text in texts:
+        for word in _CASED_WORD.findall(text):
+            key = word.lower()
+            seen[key] = seen.get(key, True) and word[0].isupper()
+    return {word for word, always_capital in seen.items() if always_capital and word != "i"}
+
+
 def stem(token: str) -> str:
     """A crude suffix strip, enough to match ``prices``/``price`` and ``ordered``/``order``."""
     for suffix in ("ing", "ed", "es", "s"):

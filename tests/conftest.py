@@ -66,6 +66,12 @@ def pytest_unconfigure(config):
 
 
 @pytest.fixture(scope="session")
+def prefect_server_log() -> Path:
+    """What the session's Prefect server has written so far (its scheduler logs here too)."""
+    return _SESSION_DIR / "prefect-server.log"
+
+
+@pytest.fixture(scope="session")
 def call():
     from hearflow.media.synth import build_call
 

@@ -148,3 +148,25 @@ def single_speaker_call() -> CallResult:
     return support_call(call_id="9d1e0b7c44aa0f32", source="voicemail.wav", mode="mono", segments=segments,
                         speaker_timing={"SPEAKER_1": 11.5}, audio_seconds=13.4, notes=(), metrics=metrics,
                         analysis=None)
+
+
+def mono_call() -> CallResult:
+    """The support call as one mono mix, diarized, with a third voice (a supervisor) joining."""
+    base = support_call()
+    third = spoken_segment(87.0, 90.5, "SPEAKER_3", "Hi, this is the supervisor, just listening in today.")
+    segments = (*base.segments, third)
+    timing = {**base.speaker_timing, "SPEAKER_3": 3.5}
+    conversation = ConversationMetrics.model_validate(base.metrics["conversation"])
+    stats = {**conversation.speakers, "SPEAKER_3": SpeakerStats(talk_time=3.5, talk_ratio=0.04, words=9,
+                                                                 words_per_minute=154.3, longest_monologue=3.5,
+                                                                 questions=0)}
+    metrics = {**base.metrics, "conversation": conversation.model_copy(update={"speakers": stats}).model_dump(mode="json")}
+    return support_call(call_id="7e21c0d9a8b34f05", source="northwind-support-0412-mono.wav", mode="mono",
+                        diarized=True, separator="embedded", channels=1, segments=segments, speaker_timing=timing,
+                        notes=(), metrics=metrics)
+
+
+def quiet_trackers_call() -> CallResult:
+    """Trackers ran and matched nothing."""
+    base = support_call()
+    return support_call(metrics={**base.metrics, "trackers": tracker_report([], list(TRACKED)).model_dump(mode="json")})

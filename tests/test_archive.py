@@ -56,7 +56,7 @@ def test_archive_stores_good_calls_once_and_records_failures(archive, tmp_path):
     assert (summary.found, summary.processed, summary.duplicates, summary.failed) == (13, 10, 1, 2)
     assert sorted(f["code"] for f in summary.failures) == ["corrupt_audio", "not_audio"]
     assert _rows(db, "select count(*), count(distinct sha256) from calls") == [(10, 10)]
-    assert _rows(db, "select count(*) from failures") == [(2,)]
+    assert _rows(db, "select count(*) from failures join runs on runs.id = failures.run_id") == [(2,)]
     (run,) = _rows(db, "select processed, failed, duplicates from runs")
     assert run == (10, 2, 1)
 
@@ -98,6 +98,8 @@ def test_killed_archive_resumes_without_loss_or_duplicates(archive, tmp_path):
     assert summary["processed"] == 10 - stored_before  # nothing finished before the kill is redone
     assert summary["failed"] == 2
     assert _rows(db, "select count(*), count(distinct id), count(distinct sha256) from calls") == [(10, 10, 10)]
+    # The killed run is recorded, unfinished; the second one finished.
+    assert sorted(_rows(db, "select finished_at is null from runs")) == [(0,), (1,)]
 
 
 def _artifacts(flow_run_id, wanted=2, timeout=60.0) -> list[dict]:

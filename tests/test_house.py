@@ -13,40 +13,7 @@ import pytest
 
 import hearflow
 from media import ROOT
-
-CALL_LOG_PLUGIN = '''
-import sqlite_utils
-
-from hearflow import hookimpl
-
-migrations = sqlite_utils.Migrations("call_log")
-
-
-@migrations()
-def m001_call_log(db):
-    db["call_log"].create({"call_id": str, "source": str, "speakers": int}, pk="call_id")
-
-
-@hookimpl
-def register_migrations(register):
-    register(migrations)
-
-
-@hookimpl
-def on_call_complete(result, db):
-    db["call_log"].upsert({"call_id": result.id, "source": result.source,
-                           "speakers": len(result.speaker_timing)}, pk="call_id")
-'''
-
-BROKEN_HOOK_PLUGIN = '''
-from hearflow import hookimpl
-
-
-@hookimpl
-def on_call_complete(result, db):
-    raise RuntimeError("this plugin always fails")
-'''
-
+from plugin_samples import BROKEN_HOOK_PLUGIN, CALL_LOG_PLUGIN
 
 def _imports(path):
     tree = ast.parse(path.read_text(), filename=str(path))
@@ -70,29 +37,35 @@ def test_every_public_name_resolves():
 
 
 def test_layers_point_down():
-    core = [path for path in (ROOT / "hearflow").rglob("*.py") if "cli" not in path.relative_to(ROOT).parts]
+    interfaces = ("cli", "http")
+    core = [path for path in (ROOT / "hearflow").rglob("*.py")
+            if not set(interfaces) & set(path.relative_to(ROOT).parts)]
     upward = [f"{path.relative_to(ROOT)}: {module}" for path in core for module in _imports(path)
               if module.startswith(("hearflow_flows", "hearflow.cli", "hearflow.http"))
               or (module.startswith("hearflow_") and "plugins" not in path.parts)]
     assert upward == []
-    cli_imports_flows = [f"{path.relative_to(ROOT)}: {module}" for path in (ROOT / "hearflow" / "cli").rglob("*.py")
-                         for module in _imports(path) if module.startswith("hearflow_flows")
-                         and module != "hearflow_flows.prefect_env"]
-    assert cli_imports_flows == []
+    interfaces_import_flows = [f"{path.relative_to(ROOT)}: {module}"
+                               for folder in interfaces for path in (ROOT / "hearflow" / folder).rglob("*.py")
+                               for module in _imports(path) if module.startswith("hearflow_flows")
+                               and module != "hearflow_flows.prefect_env"]
+    assert interfaces_import_flows == []
+    http_imports_cli = [f"{path.relative_to(ROOT)}: {module}" for path in (ROOT / "hearflow" / "http").rglob("*.py")
+                        for module in _imports(path) if module.startswith("hearflow.cli")]
+    assert http_imports_cli == []  # the two interfaces stand side by side
 
 
 def test_cli_modules_have_no_import_loop():
     """common is the base: it imports neither the package nor its sibling command modules."""
     modules = set(_imports(ROOT / "hearflow" / "cli" / "common.py"))
     assert not {m for m in modules if m.startswith("hearflow.cli")}
-    for sibling in ("pipeline.py", "store.py"):
+    for sibling in ("pipeline.py", "store.py", "export.py"):
         assert "hearflow.cli" not in set(_imports(ROOT / "hearflow" / "cli" / sibling))
 
 
 def test_the_step_order_is_one_list():
     from hearflow.pipeline.steps import STEPS
 
-    assert [step.name for step in STEPS] == ["decode", "separate", "transcribe", "assemble", "measure",
+    assert [step.name for step in STEPS] == ["decode", "separate", "transcribe", "assemble", "redact", "measure",
                                              "analyze", "conclude"]
     flows = "".join(p.read_text() for p in (ROOT / "flows" / "hearflow_flows").glob("*.py"))
     assert "engine.decode(" not in flows and "engine.transcribe(" not in flows  # flows walk STEPS only

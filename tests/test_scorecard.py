@@ -19,13 +19,14 @@ from hearflow_scorecard.render import render_scorecard
 from hearflow_scorecard.timecode import clock
 from hearflow_scorecard.transcript_view import mark_phrases
 from media import ROOT
-from scorecard_fixtures import (analysis_record, bare_call, failed_analysis_call, single_speaker_call,
-                                support_call)
+from scorecard_fixtures import (analysis_record, bare_call, failed_analysis_call, mono_call, quiet_trackers_call,
+                                single_speaker_call, support_call)
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
 SCREENSHOT = ROOT / "docs" / "scorecard.png"
+SCREENSHOTS = ROOT / "docs"  # scorecard-<kind>.png, refreshed with HEARFLOW_UPDATE_SCREENSHOT=1
 DIMENSION_TITLES = ("Sentiment", "Intent", "Resolution", "Agent performance", "Escalation risk", "Satisfaction",
                     "Compliance", "Key topics", "Action items")
 
@@ -129,42 +130,136 @@ def png_size(data: bytes) -> tuple[int, int]:
     return struct.unpack(">II", data[16:24])
 
 
-def test_card_renders_in_chromium(tmp_path):
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium for every screenshot in this module."""
     if not Path(CHROMIUM).is_file():
         pytest.fail(f"Chromium is required for this test and was not found at {CHROMIUM} "
                     "(install the Debian 'chromium' package)")
-    result = support_call()
-    card = tmp_path / "card.html"
-    card.write_text(render_scorecard(result), encoding="utf-8")
-    shot = tmp_path / "card.png"
-    errors, foreign = [], []
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1100, "height": 900})
-            page.on("console", lambda message: message.type == "error" and errors.append(message.text))
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            page.on("request", lambda request: request.url.startswith("file:") or foreign.append(request.url))
-            page.goto(card.as_uri())
-            for chart in ("svg.talk-split", "svg.speaker-timeline"):
-                box = page.locator(chart).bounding_box()
-                assert box and box["width"] > 500 and box["height"] > 20, chart
-            segments = page.locator("svg.speaker-timeline rect.segment")
-            assert segments.count() == len(result.segments)
-            assert all(segments.nth(i).bounding_box()["width"] > 0 for i in range(segments.count()))
-            markers = page.locator("svg.speaker-timeline g.tracker-hit")
-            assert markers.count() == len(result.report("trackers", TrackerReport).hits)
-            assert markers.first.locator("title").text_content() == "technical: “internet” at 00:06 (SPEAKER_2)"
-            assert page.locator("section.analysis .dim").count() == 8
-            page.screenshot(path=str(shot), full_page=True)
+            yield chromium
         finally:
-            browser.close()
-    assert errors == [] and foreign == []
-    data = shot.read_bytes()
+            chromium.close()
+
+
+class Shown:
+    """A card opened in the shared browser, with what went wrong on the page."""
+
+    def __init__(self, browser, html: str, folder: Path):
+        self.card = folder / "card.html"
+        self.card.write_text(html, encoding="utf-8")
+        self.errors, self.foreign = [], []
+        self.page = browser.new_page(viewport={"width": 1100, "height": 900})
+        self.page.on("console", lambda message: message.type == "error" and self.errors.append(message.text))
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        self.page.on("request", lambda request: request.url.startswith("file:") or self.foreign.append(request.url))
+        self.page.goto(self.card.as_uri())
+
+    def screenshot(self, name: str) -> bytes:
+        shot = self.card.with_name(f"{name}.png")
+        self.page.screenshot(path=str(shot), full_page=True)
+        self.page.close()
+        assert self.errors == [] and self.foreign == []
+        if os.environ.get("HEARFLOW_UPDATE_SCREENSHOT") == "1":
+            shutil.copyfile(shot, SCREENSHOT if name == "scorecard" else SCREENSHOTS / f"{name}.png")
+        return shot.read_bytes()
+
+
+def test_card_renders_in_chromium(browser, tmp_path):
+    result = support_call()
+    shown = Shown(browser, render_scorecard(result), tmp_path)
+    page = shown.page
+    for chart in ("svg.talk-split", "svg.speaker-timeline"):
+        box = page.locator(chart).bounding_box()
+        assert box and box["width"] > 500 and box["height"] > 20, chart
+    segments = page.locator("svg.speaker-timeline rect.segment")
+    assert segments.count() == len(result.segments)
+    assert all(segments.nth(i).bounding_box()["width"] > 0 for i in range(segments.count()))
+    markers = page.locator("svg.speaker-timeline g.tracker-hit")
+    assert markers.count() == len(result.report("trackers", TrackerReport).hits)
+    assert markers.first.locator("title").text_content() == "technical: “internet” at 00:06 (SPEAKER_2)"
+    assert page.locator("section.analysis .dim").count() == 8
+    assert page.locator("header .separation").inner_text() == "channel split (one speaker per channel)"
+    assert page.locator("section.talk .legend .role").all_inner_texts() == ["agent", "customer"]
+    data = shown.screenshot("scorecard")
     width, height = png_size(data)
     assert width == 1100 and height > 1500 and len(data) > 50_000
-    if os.environ.get("HEARFLOW_UPDATE_SCREENSHOT") == "1":
-        shutil.copyfile(shot, SCREENSHOT)
+
+
+def test_mono_card_in_chromium_names_the_diarizer_and_every_role(browser, tmp_path):
+    result = mono_call()
+    shown = Shown(browser, render_scorecard(result), tmp_path)
+    page = shown.page
+    assert page.locator("header .separation").inner_text() == "diarized by embedded"
+    assert page.locator("section.talk .legend .role").all_inner_texts() == ["agent", "customer", "other"]
+    assert page.locator("section.metrics .speaker-stats .role").all_inner_texts() == ["agent", "customer", "other"]
+    assert page.locator("svg.speaker-timeline .tl-role").all_text_contents() == ["agent ", "customer ", "other "]
+    assert page.locator("svg.speaker-timeline rect.segment").count() == len(result.segments)
+    width, height = png_size(shown.screenshot("scorecard-mono"))
+    assert width == 1100 and height > 1500
+
+
+@pytest.fixture(scope="module")
+def no_speech_card(tmp_path_factory):
+    """A 0.02 s recording through the real pipeline and the html format: (call JSON, card HTML)."""
+    import json
+    import subprocess
+
+    from conftest import run_cli
+
+    work = tmp_path_factory.mktemp("no-speech")
+    blip = work / "blip.wav"
+    subprocess.run(["sox", "-n", "-r", "16000", "-c", "1", str(blip), "trim", "0", "0.02"], check=True)
+    done = run_cli("analyze", blip, "-f", "html", "-o", work, "--db", work / "h.db", "--json")
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout), (work / "blip.html").read_text(encoding="utf-8")
+
+
+def test_a_call_without_speech_is_not_analysed(no_speech_card):
+    result, html = no_speech_card
+    assert result["segments"] == [] and result["insights"] is None and result["analysis"] is None
+    assert "no speech found: the call was not analysed" in result["notes"]
+    assert "No speech." in html and "Not analysed: the recording has no speech." in html
+    assert "Agent performance" not in html and "Poor" not in html
+
+
+def test_no_speech_card_in_chromium(browser, no_speech_card, tmp_path):
+    _, html = no_speech_card
+    shown = Shown(browser, html, tmp_path)
+    page = shown.page
+    assert page.locator(".callout.no-speech").inner_text().startswith("No speech.")
+    assert page.locator("section.analysis .not-analysed").is_visible()
+    assert page.locator("section.analysis .dim").count() == 0
+    assert "no speech found" in page.locator("svg.talk-split").text_content()
+    width, height = png_size(shown.screenshot("scorecard-no-speech"))
+    assert width == 1100 and height > 500
+
+
+def test_trackers_without_hits_say_so():
+    html = render_scorecard(quiet_trackers_call())
+    assert "No hits: none of the 3 trackers (billing, churn, technical) matched anything said." in html
+    assert 'class="tracker-row"' not in html and 'class="bin"' not in html
+
+
+def test_every_speaker_has_a_role():
+    html = render_scorecard(support_call())
+    assert count(html, r'<span class="badge role role-agent">agent</span>') == 2  # talk legend and metrics
+    assert count(html, r'<span class="badge role role-customer">customer</span>') == 2
+    assert "Diarized" not in html
+    voicemail = render_scorecard(single_speaker_call())  # no agent found: no role is guessed
+    assert "role unknown" in voicemail and ">agent<" not in voicemail
+
+
+def test_offline_key_topics_leave_out_names():
+    from hearflow_offline import OfflineAnalyzer
+    from llm_fakes import support_call as spoken_support_call
+
+    call = spoken_support_call()
+    assert call.text.count("Alex") == 2  # said twice, so it would count as a frequent word
+    topics = OfflineAnalyzer().analyze(call).analysis.key_topics
+    assert topics and not any("alex" in topic.lower() for topic in topics), topics
 
 
 @pytest.fixture

@@ -3,18 +3,15 @@ and a run started from the API is executed by the served process."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import yaml
 from prefect.client.orchestration import get_client
 from prefect.deployments import run_deployment
 
 from media import ROOT
+from plugin_samples import CALL_LOG_PLUGIN
+from serving import hearflow_running
 
 
 def _deployments(client) -> dict[str, dict]:
@@ -25,11 +22,11 @@ def _deployments(client) -> dict[str, dict]:
 
 def test_serve_registers_scheduled_deployments_and_runs_them(tmp_path, stereo_wav):
     db = tmp_path / "h.db"
-    serve = subprocess.Popen(
-        [str(Path(sys.executable).with_name("hearflow")), "serve", "--archive", str(tmp_path / "calls"),
-         "--cron", "30 3 * * *", "--db", str(db)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    try:
+    plugins = tmp_path / "plugins"  # a directory plugin must see the calls of deployment runs too
+    plugins.mkdir()
+    (plugins / "call_log.py").write_text(CALL_LOG_PLUGIN)
+    with hearflow_running("--plugins-dir", plugins, "serve", "--archive", tmp_path / "calls", "--cron", "30 3 * * *",
+                          "--db", db, log=tmp_path / "serve.log"):
         deadline = time.monotonic() + 120
         with get_client(sync_client=True) as client:
             while time.monotonic() < deadline:
@@ -44,16 +41,11 @@ def test_serve_registers_scheduled_deployments_and_runs_them(tmp_path, stereo_wa
 
         run = run_deployment("analyze-call/on-demand", parameters={"source": str(stereo_wav)}, timeout=300)
         assert run.state.is_completed(), run.state
-    finally:
-        os.killpg(serve.pid, signal.SIGINT)
-        try:
-            serve.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(serve.pid, signal.SIGKILL)
     import sqlite3
 
     with sqlite3.connect(db) as conn:
         assert conn.execute("select count(*) from calls").fetchone()[0] == 1
+        assert conn.execute("select call_id from call_log").fetchall() == conn.execute("select id from calls").fetchall()
 
 
 def test_prefect_yaml_points_at_real_flows():

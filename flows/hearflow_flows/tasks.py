@@ -35,8 +35,8 @@ def _execute(engine, step: Step, inputs: tuple, key: str | None):
 
 
 @functools.cache
-def step_task(step: Step, networked: bool):
-    if step.cache_key:
+def step_task(step: Step, networked: bool, cached: bool):
+    if cached:
         options = {"cache_key_fn": lambda context, parameters: parameters["key"], "persist_result": True}
     else:
         options = {"cache_policy": NO_CACHE, "persist_result": False}
@@ -50,7 +50,7 @@ def compute_as_tasks(engine, fingerprint, source: str):
     state = initial_state(fingerprint, source)
     for step in STEPS:
         key = step.cache_key(engine, state) if step.cache_key else None
-        run = step_task(step, step.touches_network(engine, state))
+        run = step_task(step, step.touches_network(engine, state), key is not None)
         try:
             state[step.writes] = run(engine, step, step.inputs(state), key)
         except _Failed as failed:

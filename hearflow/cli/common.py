@@ -59,6 +59,7 @@ def cli(debug, plugins_dir):
       hearflow analyze call.mp3 -f srt -f vtt -o out/ subtitles with speaker labels
       hearflow calls                                  what the store holds
       hearflow show CALL_ID --format json             a stored call as JSON
+      hearflow export -o calls.csv                    one row per call, for spreadsheets
       hearflow plugins                                every stage and whether it can run
 
     Results are kept in a SQLite file (--db, $HEARFLOW_DB, default ~/.hearflow/hearflow.db).
@@ -84,7 +85,8 @@ db_option = click.option("--db", type=click.Path(dir_okay=False), envvar="HEARFL
 def format_option():
     # Names are checked against the registry, so plugin formats work too.
     return click.option("-f", "--format", "formats", multiple=True, metavar="NAME",
-                        help="Output format to write (repeatable): json, srt, vtt, txt, rttm, or a plugin's.")
+                        help="Output format to write (repeatable): json, srt, vtt, txt, rttm, html, a plugin's, "
+                             "or all (every installed format).")
 
 
 def settings_from(config, flags: dict, asr_flags: dict, diarizer_flags: dict | None = None):

@@ -54,9 +54,16 @@ def _asr_flags(vocabulary, device, compute_type, batch_size) -> dict:
     return {"vocabulary": vocabulary, "device": device, "compute_type": compute_type, "batch_size": batch_size}
 
 
+redact_option = click.option(
+    "--redact", multiple=True, metavar="KINDS",
+    help="Replace PII before anything reads or stores the text: pii (all of them), or card, phone, email, "
+         "id, number, comma-separated or repeated. Part of the call's identity.")
+
+
 def run_options(command):
     """Options every command that runs the pipeline shares."""
     for option in reversed([
+        redact_option,
         click.option("--runner", default=None, metavar="NAME",
                      help="inprocess or prefect (see `hearflow plugins`). [default: prefect when a Prefect server "
                           "is configured (PREFECT_API_URL), else inprocess]"),
@@ -92,10 +99,12 @@ def run_options(command):
 @diarizer_options
 @click.option("--max-size", type=click.FloatRange(min=0.001), default=None, metavar="MB",
               help="Refuse files larger than this. [default: 100]")
+@click.option("--redact-audio", is_flag=True,
+              help="With --redact: also write NAME.redacted.wav to --out-dir, every redacted span silenced.")
 @run_options
 def analyze(files, mode, formats, out_dir, model, language, asr, vocabulary, device, compute_type, batch_size,
-            diarizer, num_speakers, min_speakers, max_speakers, diarizer_option, max_size, runner, analyzer,
-            config, no_reuse, as_json, quiet, verbose, db):
+            diarizer, num_speakers, min_speakers, max_speakers, diarizer_option, max_size, redact_audio, redact,
+            runner, analyzer, config, no_reuse, as_json, quiet, verbose, db):
     """Transcribe recordings with speakers, store them, and write the requested formats.
 
     FILES may be WAV, MP3, MP4, M4A, OGG, FLAC, WebM, AAC or AMR, stereo or mono, or https URLs
@@ -110,11 +119,15 @@ def analyze(files, mode, formats, out_dir, model, language, asr, vocabulary, dev
     """
     flags = {name: value for name, value in {
         "mode": mode, "asr": asr, "diarizer": diarizer, "analyzer": analyzer,
-        "max_bytes": int(max_size * 1e6) if max_size else None,
+        "max_bytes": int(max_size * 1e6) if max_size else None, "redact": list(redact) or None,
     }.items() if value is not None}  # flags left out keep the --config or default value
     settings = settings_from(config, flags, {"model": model, "language": language,
                                              **_asr_flags(vocabulary, device, compute_type, batch_size)},
                              _diarizer_flags(num_speakers, min_speakers, max_speakers, diarizer_option))
+    if redact_audio and not settings.redact:
+        from hearflow.errors import ConfigError
+
+        raise ConfigError("--redact-audio needs --redact (or redact in --config)", code="invalid_options")
     session = _Session(settings, runner, formats, db, verbose, quiet)
     failures = 0
     for index, path in enumerate(files):
@@ -122,6 +135,8 @@ def analyze(files, mode, formats, out_dir, model, language, asr, vocabulary, dev
             click.echo(f"[{index + 1}/{len(files)}] {path}", err=True)
         try:
             outcome = session.analyze(str(path), out_dir, reuse=not no_reuse)
+            if redact_audio:
+                outcome.outputs.append(str(_write_redacted_audio(session.engine, outcome.result, str(path), out_dir)))
         except HearflowError as exc:
             failures += 1
             session.progress.clear()
@@ -190,6 +205,18 @@ class _Session:
         set_reporter(None)
         self.runner.close()
         self.store.close()
+
+
+def _write_redacted_audio(engine, result, source: str, out_dir: Path) -> Path:
+    """Decode the recording again (no runner keeps samples) and silence what was redacted."""
+    from hearflow.media.fetch import local_copy
+    from hearflow.media.silence import write_silenced
+    from hearflow.output.files import output_stem
+    from hearflow.pipeline.redact import placeholder_spans
+
+    with local_copy(source, max_bytes=engine.settings.max_bytes) as path:
+        audio = engine.decode(engine.fingerprint(path))
+    return write_silenced(audio, placeholder_spans(result), Path(out_dir) / f"{output_stem(result)}.redacted.wav")
 
 
 def _diarizer_flags(num_speakers, min_speakers, max_speakers, pairs) -> dict:
@@ -289,8 +316,8 @@ class _StderrProgress:
 @diarizer_options
 @run_options
 def archive(sources, pattern, workers, dask_address, formats, out_dir, vocabulary, device, compute_type,
-            batch_size, diarizer, num_speakers, min_speakers, max_speakers, diarizer_option, runner, analyzer,
-            config, no_reuse, as_json, quiet, verbose, db):
+            batch_size, diarizer, num_speakers, min_speakers, max_speakers, diarizer_option, redact, runner,
+            analyzer, config, no_reuse, as_json, quiet, verbose, db):
     """Analyse every recording in directories, .txt lists or https URLs, and store them all.
 
     Calls already stored are skipped, the same bytes twice are processed once, and a bad file is
@@ -307,7 +334,8 @@ def archive(sources, pattern, workers, dask_address, formats, out_dir, vocabular
     from hearflow.pipeline.runners import choose_runner
     from hearflow.progress import set_reporter
 
-    flags = {name: value for name, value in {"analyzer": analyzer, "diarizer": diarizer}.items() if value}
+    flags = {name: value for name, value in {"analyzer": analyzer, "diarizer": diarizer,
+                                             "redact": list(redact)}.items() if value}
     settings = settings_from(config, flags, _asr_flags(vocabulary, device, compute_type, batch_size),
                              _diarizer_flags(num_speakers, min_speakers, max_speakers,
                                                                 diarizer_option))

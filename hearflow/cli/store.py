@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
 
@@ -11,19 +12,37 @@ from hearflow.cli.common import settings_from, open_store, cli, config_option, d
 
 @cli.command()
 @click.argument("call_id")
-@click.option("-f", "--format", "format_", default="txt", show_default=True,
-              help="json, srt, vtt, txt, rttm, or a plugin's format.")
+@click.option("-f", "--format", "formats", multiple=True, metavar="NAME",
+              help="json, srt, vtt, txt, rttm, html, a plugin's format, or all (repeatable). [default: txt]")
+@click.option("-o", "--out-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Write files here (named after the recording) instead of printing; "
+                   "needed for more than one format. [default: . for several formats]")
 @db_option
-def show(call_id, format_, db):
-    """Print a stored call in any output format. CALL_ID may be a unique prefix."""
+def show(call_id, formats, out_dir, db):
+    """Print a stored call in any output format, or write several as files. CALL_ID may be a
+    unique prefix.
+
+    \b
+    Examples:
+      hearflow show e43f                      the transcript as text
+      hearflow show e43f -f all -o e43f/      every installed format, one file each
+    """
+    from hearflow.output.files import expand_formats, write_outputs
     from hearflow.plugins.manager import build_registry
 
-    formatter = build_registry().get("formatter", format_)()
+    registry = build_registry()
+    names = expand_formats(registry, formats or ["txt"])
+    formatters = [registry.get("formatter", name) for name in names]  # an unknown name fails first
     store = open_store(db)
     try:
-        click.echo(formatter.render(store.get(call_id)), nl=False)
+        result = store.get(call_id)
     finally:
         store.close()
+    if out_dir is None and len(formatters) == 1:
+        click.echo(formatters[0]().render(result), nl=False)
+        return
+    for path in write_outputs(registry, result, names, out_dir or Path(".")):
+        click.echo(f"wrote {path}", err=True)
 
 
 @cli.command()

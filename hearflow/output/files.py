@@ -26,9 +26,21 @@ def write_atomic(path: Path, text: str) -> None:
         raise
 
 
+ALL_FORMATS = "all"
+
+
+def expand_formats(registry: Registry, formats) -> list[str]:
+    """The format names asked for, "all" standing for every formatter whose libraries are installed."""
+    names: list[str] = []
+    for name in formats:
+        chosen = [f.name for f in registry.stages("formatter") if f.available()] if name == ALL_FORMATS else [name]
+        names += [n for n in chosen if n not in names]
+    return names
+
+
 def write_outputs(registry: Registry, result: CallResult, formats: list[str], out_dir: Path) -> list[Path]:
     written = []
-    for name in formats:
+    for name in expand_formats(registry, formats):
         formatter = registry.get("formatter", name)()
         path = out_dir / f"{output_stem(result)}.{formatter.extension}"
         write_atomic(path, formatter.render(result))

@@ -103,6 +103,7 @@ def run_archive(engine, store, items: list[str], compute_all: Callable[[list[Pla
                 flow_run_id: str | None = None) -> ArchiveSummary:
     clock = time.monotonic()
     summary = ArchiveSummary(run_id=uuid.uuid4().hex[:12], started_at=utc_now(), sources=list(sources))
+    store.start_run(summary.run_id, summary.started_at, summary.sources, flow_run_id)
     todo = plan(engine, store, items, summary, reuse)
     if todo:  # an unchanged archive loads no model
         engine.prepare(formats)

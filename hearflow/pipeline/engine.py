@@ -10,15 +10,20 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from hearflow.pipeline.attribute import attribute, speaker_timing
+from hearflow.pipeline.redact import redact_result
 from hearflow.media.audiofile import Fingerprint, fingerprint
 from hearflow.errors import ConfigError, HearflowError
 from hearflow.models import (AnalysisRecord, Answer, Audio, CallResult, DeliveryReport, ErrorInfo, Segment,
                              Separation, Track, Transcript)
+from hearflow.output.files import expand_formats
 from hearflow.plugins.manager import Registry, build_registry
 from hearflow.progress import report
 from hearflow.media.separation import fake_stereo_reason
 from hearflow.settings import DEFAULT_DIARIZER, AnalyzeSettings, digest
 from hearflow.plugins.stages import Analyzer, AsrBackend, Decoder, Metric, Separator, Sink
+
+
+NO_SPEECH_NOTE = "no speech found: the call was not analysed"
 
 
 class Engine:
@@ -75,11 +80,14 @@ class Engine:
 
     def transcription_options(self) -> dict:
         """The choices that shape the transcript, defaults filled in. They make the call id."""
-        return {
+        options = {
             "mode": self.settings.mode,
             "asr": _described(self.asr),
             "diarizer": _described(self.diarizer),
         }
+        if self.settings.redact:  # only when on, so calls stored before redaction existed keep their ids
+            options["redact"] = list(self.settings.redact)
+        return options
 
     def resolved_options(self) -> dict:
         """Every choice that changes the stored result, defaults filled in."""
@@ -103,7 +111,7 @@ class Engine:
 
     def check_formats(self, formats: Sequence[str] = ()) -> None:
         """An unknown format fails before anything is read."""
-        for name in formats:
+        for name in expand_formats(self.registry, formats):
             self.registry.get("formatter", name)
 
     def prepare(self, formats: Sequence[str] = ()) -> None:
@@ -186,6 +194,13 @@ class Engine:
             options=self.resolved_options(),
         )
 
+    def redact(self, result: CallResult) -> CallResult:
+        """Replace the chosen PII kinds before any metric or analyzer reads the text."""
+        if not self.settings.redact:
+            return result
+        report("redact", None, ", ".join(self.settings.redact))
+        return redact_result(result, self.settings.redact)
+
     def measure(self, result: CallResult) -> CallResult:
         report("measure", None, ", ".join(m.name for m in self.metrics))
         reports = {}
@@ -198,6 +213,8 @@ class Engine:
         """The analyzer's record. A failure is recorded, never raised: the transcript stays."""
         if self.analyzer is None:
             return None
+        if not result.has_speech:  # an analysis of nothing would read as a verdict on a call
+            return None
         report("analyze", None, self.analyzer.name)
         try:
             record = self.analyzer.analyze(result)
@@ -209,7 +226,10 @@ class Engine:
         return record
 
     def conclude(self, result: CallResult, analysis: AnalysisRecord | None) -> CallResult:
-        return result.model_copy(update={"analysis": analysis})
+        notes = result.notes
+        if self.analyzer is not None and not result.has_speech:
+            notes = (*notes, NO_SPEECH_NOTE)  # say why there is no analysis
+        return result.model_copy(update={"analysis": analysis, "notes": notes})
 
     def ask(self, result: CallResult, question: str) -> Answer:
         if self.analyzer is None:

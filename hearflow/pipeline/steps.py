@@ -24,7 +24,7 @@ class Step:
     reads: tuple[str, ...]
     writes: str
     stages: Callable[..., list] = lambda engine, state: []  # the stage classes it may run
-    cache_key: Callable[..., str] | None = None  # None: never cached (decoded audio never is)
+    cache_key: Callable[..., str | None] | None = None  # None, or a key of None: not cached (decoded audio never is)
 
     def inputs(self, state: State) -> tuple:
         return tuple(state[name] for name in self.reads)
@@ -34,6 +34,13 @@ class Step:
 
     def touches_network(self, engine, state: State) -> bool:
         return any(stage.network for stage in self.stages(engine, state))
+
+
+def _transcripts_key(engine, state: State) -> str | None:
+    """None (not cached this time) when redacting: the raw transcript holds what redaction removes."""
+    if engine.settings.redact:
+        return None
+    return engine.stage_key("transcribe", state["fingerprint"].sha256)
 
 
 def _transcript_key(engine, state: State) -> str:
@@ -48,9 +55,10 @@ STEPS: tuple[Step, ...] = (
     Step("separate", "separate", ("audio",), "separation",
          stages=lambda engine, state: [type(engine.diarizer)]),
     Step("transcribe", "transcribe", ("separation",), "transcripts",
-         stages=lambda engine, state: [type(engine.asr)],
-         cache_key=lambda engine, state: engine.stage_key("transcribe", state["fingerprint"].sha256)),
+         stages=lambda engine, state: [type(engine.asr)], cache_key=_transcripts_key),
     Step("assemble", "assemble", ("audio", "separation", "transcripts", "source"), "result"),
+    # PII out before any metric, analyzer, cache or store reads the text
+    Step("redact", "redact", ("result",), "result"),
     Step("measure", "measure", ("result",), "result"),
     Step("analyze", "analysis", ("result",), "analysis",
          stages=lambda engine, state: [type(engine.analyzer)] if engine.analyzer else [],

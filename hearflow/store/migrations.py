@@ -77,3 +77,87 @@ def m003_deliveries_runs(db):
         pk="id",
     )
     db["failures"].create_index(["run_id"])
+
+
+@migrations()
+def m004_metric_columns(db):
+    """Metrics and analysis as columns (``call_metrics``, ``call_speakers``, ``call_trackers``) and
+    a ``call_overview`` view, filled for the calls already stored."""
+    from hearflow.models import CallResult
+    from hearflow.store.metrics_tables import (CALL_METRICS_SCHEMA, CALL_SPEAKERS_SCHEMA, CALL_TRACKERS_SCHEMA,
+                                               write_metric_rows)
+
+    db["call_metrics"].create(CALL_METRICS_SCHEMA, pk="call_id", foreign_keys=[("call_id", "calls", "id")])
+    db["call_speakers"].create(CALL_SPEAKERS_SCHEMA, pk=("call_id", "speaker"),
+                               foreign_keys=[("call_id", "calls", "id")])
+    db["call_trackers"].create(CALL_TRACKERS_SCHEMA, pk=("call_id", "tracker"),
+                               foreign_keys=[("call_id", "calls", "id")])
+    for (call_id,) in db.execute("select id from calls").fetchall():  # one call in memory at a time
+        (stored,) = db.execute("select result_json from calls where id = ?", [call_id]).fetchone()
+        write_metric_rows(db, CallResult.model_validate_json(stored))
+    db.create_view("call_overview", """
+        select calls.id, calls.source, calls.stored_at, calls.audio_seconds, calls.mode, calls.language,
+               calls.speakers, call_metrics.*
+        from calls left join call_metrics on call_metrics.call_id = calls.id""")
+
+
+@migrations()
+def m005_foreign_keys_deliveries_failures(db):
+    """deliveries.call_id → calls.id and failures.run_id → runs.id, rebuilt with their rows kept;
+    a run that failed files but never finished gets a runs row so every failure links to one."""
+    db.execute("insert or ignore into runs (id, started_at) select run_id, min(at) from failures "
+               "where run_id not in (select id from runs) group by run_id")
+    db["deliveries"].transform(add_foreign_keys=[("call_id", "calls", "id")])
+    db["failures"].transform(add_foreign_keys=[("run_id", "runs", "id")])
+
+
+@migrations()
+def m006_api_keys_jobs_usage(db):
+    """The HTTP API: keys (only a hash of each secret), jobs claimed by workers in a transaction,
+    the usage ledger (integer milliseconds, so sums are exact), and which key owns which call."""
+    db["api_keys"].create(
+        {"id": str, "name": str, "prefix": str, "secret_hash": str, "scopes": str, "test": int,
+         "daily_seconds": float, "credit_seconds": float, "created_at": str, "revoked_at": str},
+        pk="id", not_null={"secret_hash", "scopes"},
+    )
+    db["api_keys"].create_index(["secret_hash"], unique=True)
+    # seq orders jobs (newest first, a stable cursor); the partial unique index is what makes a
+    # concurrent retry with the same Idempotency-Key find the first job instead of adding one.
+    db.execute("""
+        CREATE TABLE api_jobs (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            id TEXT NOT NULL UNIQUE,
+            key_id TEXT NOT NULL,
+            status TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            started_at TEXT, completed_at TEXT,
+            request TEXT NOT NULL,
+            audio_url TEXT, spool_path TEXT, audio_sha256 TEXT,
+            idempotency_key TEXT, body_hash TEXT,
+            call_id TEXT, error_code TEXT, error_message TEXT,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            instance_id TEXT,
+            units_ms INTEGER,
+            outputs TEXT,
+            webhook_url TEXT, webhook_state TEXT
+        )""")
+    db.execute("CREATE UNIQUE INDEX api_jobs_idempotency ON api_jobs (key_id, idempotency_key) "
+               "WHERE idempotency_key IS NOT NULL")
+    db.execute("CREATE INDEX api_jobs_status ON api_jobs (status, seq)")
+    db.execute("CREATE INDEX api_jobs_key ON api_jobs (key_id, seq)")
+    db["api_usage"].create(
+        {"id": int, "key_id": str, "at": str, "day": str, "units_ms": int, "kind": str, "ref": str},
+        pk="id", not_null={"key_id", "units_ms"},
+    )
+    db["api_usage"].create_index(["key_id", "day"])
+    db["api_usage"].create_index(["kind", "ref"], unique=True)  # one charge per call analysed or job
+    db["api_key_calls"].create({"key_id": str, "call_id": str, "at": str}, pk=("key_id", "call_id"))
+    db["api_instances"].create({"id": str, "host": str, "pid": int, "started_at": str, "heartbeat_at": float},
+                               pk="id")
+    db["api_job_deliveries"].create(
+        {"id": int, "job_id": str, "event": str, "target": str, "attempt": int, "at": str, "status": int,
+         "error": str, "seconds": float, "delivered": int},
+        pk="id",
+    )
+    db["api_job_deliveries"].create_index(["job_id"])
+    db["api_secrets"].create({"name": str, "value": str}, pk="name")

@@ -10,6 +10,7 @@ from pathlib import Path
 import sqlite_utils
 
 from hearflow.errors import ConfigError, NotFoundError, StoreError
+from hearflow.store.metrics_tables import write_metric_rows
 from hearflow.store.migrations import migrations
 from hearflow.models import Answer, CallResult, DeliveryReport, ErrorInfo, utc_now
 
@@ -83,6 +84,14 @@ class Store:
             self.db["words"].insert_all(word_rows)
             if result.analysis is not None:
                 self.db["analyses"].insert(_analysis_row(result))
+            write_metric_rows(self.db, result)
+
+    def delete(self, call_id: str) -> None:
+        """Remove a call and everything stored about it, in one transaction."""
+        with self.db.conn:
+            for table in ("words", "segments", "analyses", "answers", "deliveries"):
+                self.db[table].delete_where("call_id = ?", [call_id])
+            self.db["calls"].delete_where("id = ?", [call_id])
 
     def save_answer(self, call_id: str, answer: Answer) -> None:
         self.db["answers"].insert({
@@ -123,6 +132,11 @@ class Store:
     def save_failure(self, run_id: str, source: str, sha256: str | None, error: ErrorInfo) -> None:
         self.db["failures"].insert({"run_id": run_id, "source": source, "sha256": sha256, "code": error.code,
                                     "message": error.message, "at": utc_now()})
+
+    def start_run(self, run_id: str, started_at: str, sources: list[str], flow_run_id: str | None) -> None:
+        """A row for a run as it starts, so its failures link to it even if it never finishes."""
+        self.db["runs"].upsert({"id": run_id, "flow_run_id": flow_run_id, "started_at": started_at,
+                                "sources": json.dumps(sources)}, pk="id")
 
     def save_run(self, run_id: str, summary: dict, flow_run_id: str | None) -> None:
         counts = {k: summary[k] for k in ("found", "processed", "skipped", "duplicates", "failed",

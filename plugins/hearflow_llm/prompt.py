@@ -30,7 +30,7 @@ escalated (handed to a supervisor, another team or a later callback).
 the agent moved the problem forward.
 - escalation_risk: low, medium or high: how likely the customer is to complain, escalate or leave \
 after this call.
-- key_topics: up to 6 short topics discussed.
+- key_topics: up to 6 short topics discussed, never a person's name.
 - action_items: follow-ups promised or needed, one line each, naming the owner when clear; empty \
 when there are none.
 - compliance: compliant, issues_found or not_applicable, judged on a greeting with name or \

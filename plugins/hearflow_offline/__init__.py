@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 
 from hearflow import (AnalysisRecord, Analyzer, Answer, CallAnalysis, CallResult, ConversationMetrics, STOPWORDS, Segment,
-                      StageOptions, TrackerReport, contains_phrase, content_stems, hookimpl, tokens)
+                      StageOptions, TrackerReport, contains_phrase, content_stems, hookimpl, proper_nouns, tokens)
 from hearflow_offline import lexicon
 
 MODEL = "offline-lexicon-1"
@@ -121,7 +121,10 @@ def _compliance_gaps(agent_text: str) -> list[str]:
 
 
 def _topics(result: CallResult, intent: str) -> list[str]:
-    counts = Counter(w for s in result.segments for w in tokens(s.text) if len(w) > 3 and w not in STOPWORDS)
+    # Names are left out: a topic list is read by people who should not learn who was on the call.
+    names = proper_nouns(s.text for s in result.segments)
+    counts = Counter(w for s in result.segments for w in tokens(s.text)
+                     if len(w) > 3 and w not in STOPWORDS and w not in names)
     trackers = result.report("trackers", TrackerReport)
     tracked = [name for name, n in (trackers.counts.items() if trackers else ()) if n]
     frequent = [w for w, n in counts.most_common(8) if n > 1]

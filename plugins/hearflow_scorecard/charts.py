@@ -12,7 +12,7 @@ from hearflow_scorecard.speakers import speaker_of
 from hearflow_scorecard.timecode import clock
 
 WIDTH = 1000
-PLOT_LEFT = 132  # room for the lane labels
+PLOT_LEFT = 180  # room for the lane labels with their role ("customer SPEAKER_2")
 PLOT_RIGHT = WIDTH - 16  # the last tick label is centred on the edge and needs half its width
 LANE_HEIGHT = 24
 LANE_GAP = 10

@@ -10,6 +10,7 @@ from typing import Any
 from hearflow import CallResult, ConversationMetrics, TrackerReport
 from hearflow_scorecard.analysis_view import dimensions
 from hearflow_scorecard.charts import talk_split, timeline
+from hearflow_scorecard.roles import separation_label, speaker_roles
 from hearflow_scorecard.speakers import SPEAKER_PALETTE, TRACKER_PALETTE, assign_colours, speaker_of, speakers_in
 from hearflow_scorecard.timecode import clock, percent
 from hearflow_scorecard.trackers_view import bin_labels, tracker_names, tracker_rows
@@ -41,6 +42,9 @@ def scorecard_context(result: CallResult) -> dict[str, Any]:
         "speakers": speakers,
         "colours": colours,
         "agent": conversation.agent if conversation is not None else None,
+        "roles": speaker_roles(speakers, talk, conversation),
+        "separation": separation_label(result),
+        "has_speech": result.has_speech,
         "talk": talk,
         "talk_slices": talk_split(talk, colours),
         "timeline": timeline(result, speakers, colours, trackers, tracker_colours),
@@ -48,6 +52,7 @@ def scorecard_context(result: CallResult) -> dict[str, Any]:
         "trackers": trackers,
         "tracker_colours": tracker_colours,
         "tracker_rows": tracker_rows(trackers, tracker_colours) if trackers is not None else [],
+        "tracker_hits": len(trackers.hits) if trackers is not None else 0,
         "bin_labels": bin_labels(trackers) if trackers is not None else [],
         "record": record,
         "analysis": analysis,

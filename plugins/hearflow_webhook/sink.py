@@ -56,9 +56,13 @@ class WebhookSink(Sink):
         self._secret = SecretStr(secret)
 
     def deliver(self, result: CallResult) -> list[DeliveryReport]:
+        return self.post(request_body(result))
+
+    def post(self, body: bytes) -> list[DeliveryReport]:
+        """POST ``body`` (any JSON document, e.g. the HTTP API's job events) to every URL, signed
+        and retried exactly as a call is."""
         import httpx
 
-        body = request_body(result)
         headers = {"Content-Type": "application/json", "User-Agent": f"hearflow/{__version__}"}
         with httpx.Client(timeout=self.options.timeout, headers=headers) as client:
             return [self._deliver_to(client, url, body) for url in self.options.urls]
