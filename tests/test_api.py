@@ -485,3 +485,14 @@ def test_docs_list_every_error_code_with_its_status():
     text = (Path(__file__).resolve().parent.parent / "docs" / "api.md").read_text()
     documented = {code: int(status) for code, status in re.findall(r"^\| `(\w+)` \| (\d{3}) \|", text, re.M)}
     assert documented == {code: status for code, (status, _) in CATALOGUE.items()}
+
+
+def test_jobs_take_redaction_kinds(client, short_mono):
+    with short_mono.open("rb") as audio:
+        refused = client.post(JOBS, files={"audio": ("mono.wav", audio)}, data={"redact": "pii,passport"})
+    assert_error(refused, 422, "validation_error")
+    with short_mono.open("rb") as audio:
+        submitted = client.post(JOBS, files={"audio": ("mono.wav", audio)}, data={"redact": "pii"})
+    assert submitted.status_code == 202, submitted.text
+    job = wait_for_job(client, submitted.json()["id"])
+    assert job["status"] == "completed", job

@@ -11,7 +11,7 @@ from hearflow.pipeline.engine import Engine
 from hearflow.plugins.hookspecs import hookimpl
 from hearflow.plugins.manager import build_registry, get_plugin_manager
 from hearflow.settings import AnalyzeSettings
-from hearflow_diarize import EmbeddedDiarizer
+from hearflow_overlap import OverlapDiarizer
 
 
 def test_true_stereo_is_split_by_channel(stereo_wav):
@@ -23,9 +23,9 @@ def test_true_stereo_is_split_by_channel(stereo_wav):
 
 def test_mono_call_is_diarized_by_default(mono_wav, call):
     result = Engine().run(mono_wav)
-    assert (result.mode, result.separator, result.diarized) == ("mono", "embedded", True)
+    assert (result.mode, result.separator, result.diarized) == ("mono", "overlap", True)
     assert sorted(result.speaker_timing) == ["SPEAKER_1", "SPEAKER_2"]
-    assert result.to_response()["separator"] == "embedded"
+    assert result.to_response()["separator"] == "overlap"
     assert len(result.turns) >= len(call.turns) // 2  # the diarizer's own turns are kept on the result
 
 
@@ -35,7 +35,7 @@ def test_fake_stereo_takes_the_configured_diarizer(tmp_path, call):
     path = tmp_path / "fake.wav"
     soundfile.write(path, np.stack([call.mono, call.mono]).T, call.rate)
     result = Engine().run(path)
-    assert (result.mode, result.separator, result.diarized) == ("mono", "embedded", True)
+    assert (result.mode, result.separator, result.diarized) == ("mono", "overlap", True)
     assert any("identical" in note for note in result.notes)
     assert len(result.speaker_timing) == 2
 
@@ -61,14 +61,14 @@ def registry_with(separator, *, instead_of: str | None = None):
     return build_registry(pm)
 
 
-class NotInstalled(EmbeddedDiarizer):
+class NotInstalled(OverlapDiarizer):
     requires = ("hearflow_no_such_module",)
 
 
 def test_missing_default_diarizer_falls_back_with_the_install_hint():
-    engine = Engine(registry=registry_with(NotInstalled, instead_of="diarize"))
+    engine = Engine(registry=registry_with(NotInstalled, instead_of="overlap"))
     assert engine.diarizer.name == "none"
-    assert engine.diarizer_notes == ("the default diarizer 'embedded' is not installed "
+    assert engine.diarizer_notes == ("the default diarizer 'overlap' is not installed "
                                      "(pip install 'hearflow[diarize]')",)
 
 
@@ -83,11 +83,11 @@ def test_a_chosen_diarizer_that_is_missing_is_an_error():
 
 
 def test_speaker_count_flags_reach_the_diarizer(cli, mono_wav, tmp_path):
-    done = cli("analyze", mono_wav, "--num-speakers", "3", "--diarizer-option", "max_gap=0.3",
+    done = cli("analyze", mono_wav, "--num-speakers", "3", "--diarizer-option", "min_off=0.3",
                "--json", "-q", "--analyzer", "none", "--db", tmp_path / "h.db")
     assert done.returncode == 0, done.stderr
     response = json.loads(done.stdout)
-    assert response["separator"] == "embedded" and response["speakers"] == 3
+    assert response["separator"] == "overlap" and len({t["speaker"] for t in response["turns"]}) == 3
 
 
 @pytest.mark.parametrize("args, message", [

@@ -17,7 +17,7 @@ from hearflow_whisper import WhisperAsr
 def test_builtin_stages_come_from_entry_points():
     registry = build_registry()
     assert registry.names("decoder") == ["ffmpeg", "soundfile"]
-    assert registry.names("separator") == ["channel", "embedded", "nemo", "none", "pyannote"]
+    assert registry.names("separator") == ["channel", "embedded", "nemo", "none", "overlap", "pyannote"]
     assert registry.names("runner") == ["inprocess", "prefect"]
     assert registry.names("asr") == ["whisper"]
     assert registry.names("formatter") == ["html", "json", "rttm", "srt", "txt", "vtt"]

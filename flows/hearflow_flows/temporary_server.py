@@ -8,9 +8,7 @@ not even ``kill -9`` of hearflow leaves it behind; on a normal exit it is stoppe
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -18,13 +16,9 @@ import time
 import urllib.request
 
 from hearflow import StageUnavailableError
+from hearflow.media.children import die_with_parent
 
-PR_SET_PDEATHSIG = 1
 START_TIMEOUT = float(os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90"))
-
-
-def _die_with_parent() -> None:  # runs in the child, between fork and exec
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def _free_port() -> int:
@@ -45,7 +39,7 @@ def temporary_server():
         [sys.executable, "-m", "uvicorn", "--app-dir", str(prefect.__module_path__.parent), "--factory",
          "prefect.server.api.server:create_app", "--host", "127.0.0.1", "--port", str(port),
          "--log-level", "error", "--lifespan", "on"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=_die_with_parent)
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, preexec_fn=die_with_parent)
     try:
         _wait_healthy(server, api)
         previous = os.environ.get("PREFECT_API_URL")

@@ -16,8 +16,8 @@ def diarizer_options(command):
     """Which diarizer handles mono calls, and the hints and options it gets."""
     for option in reversed([
         click.option("--diarizer", default=None, metavar="NAME",
-                     help="Diarizer for mono calls: embedded, pyannote, nemo, none or a plugin's "
-                          "(see `hearflow plugins`). [default: embedded when installed, else none]"),
+                     help="Diarizer for mono calls: overlap, embedded, pyannote, nemo, none or a plugin's "
+                          "(see `hearflow plugins`). [default: overlap when installed, else none]"),
         click.option("--num-speakers", type=click.IntRange(min=1), default=None, metavar="N",
                      help="Exact number of speakers, when known."),
         click.option("--min-speakers", type=click.IntRange(min=1), default=None, metavar="N",

@@ -29,6 +29,10 @@ def rttm_turns(path: str | Path) -> list[Turn]:
 
 
 def result_turns(result: CallResult) -> list[Turn]:
+    """What a stored call says about who spoke when: the diarizer's turns (overlap included) when
+    it has them, as its RTTM output does; else its segments (a channel split, no diarization)."""
+    if result.turns:
+        return list(result.turns)
     return [Turn(start=s.start, end=s.end, speaker=s.speaker or "SPEAKER_1") for s in result.segments]
 
 

@@ -79,6 +79,9 @@ class JobRequest(BaseModel):
     num_speakers: int | None = Field(default=None, ge=1, le=32)
     min_speakers: int | None = Field(default=None, ge=1, le=32)
     max_speakers: int | None = Field(default=None, ge=1, le=32)
+    redact: list[Literal["pii", "card", "phone", "email", "id", "number"]] = Field(
+        default_factory=list, max_length=6,
+        description="PII to replace in every output and the store before analysis: pii (all) or kinds")
 
     @model_validator(mode="after")
     def _one_mode(self):

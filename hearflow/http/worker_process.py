@@ -9,7 +9,6 @@ crash of either side loses nothing: the store says which jobs a dead process hel
 
 from __future__ import annotations
 
-import ctypes
 import os
 import signal
 import subprocess
@@ -17,13 +16,9 @@ import sys
 import threading
 
 from hearflow.http.settings import ApiSettings
+from hearflow.media.children import die_with_parent
 
 READY = "ready"
-PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent() -> None:  # in the child, between fork and exec: a killed server takes its workers along
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 class WorkerProcesses:
@@ -39,7 +34,7 @@ class WorkerProcesses:
         for _ in range(self.settings.workers):
             self.children.append(subprocess.Popen(
                 [sys.executable, "-m", "hearflow.http.worker_process"], stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE, text=True, preexec_fn=_die_with_parent))
+                stdout=subprocess.PIPE, text=True, preexec_fn=die_with_parent))
             self.children[-1].stdin.write(child_settings + "\n")
             self.children[-1].stdin.flush()
 

@@ -37,6 +37,8 @@ def job_settings(base: AnalyzeSettings, fields: dict) -> AnalyzeSettings:
         data["asr_options"] = {**data["asr_options"], "language": fields["language"]}
     hints = {name: fields[name] for name in ("num_speakers", "min_speakers", "max_speakers") if fields.get(name)}
     data["diarizer_options"] = {**data["diarizer_options"], **hints}
+    if fields.get("redact"):
+        data["redact"] = fields["redact"]
     return AnalyzeSettings.parse(data, source="job")
 
 

@@ -63,13 +63,18 @@ class TextFormatter(Formatter):
 class RttmFormatter(Formatter):
     name = "rttm"
     extension = "rttm"
-    description = "NIST RTTM speaker turns, for diarization scoring tools"
+    description = ("NIST RTTM speaker turns, for diarization scoring tools: the diarizer's turns, overlap "
+                   "included, or for a channel-split call each channel's segments")
 
     def render(self, result):
         uri = Path(result.source).stem.replace(" ", "_") or result.id
+        # A diarizer's turns say who talks when, simultaneous speech included, as pyannote and NeMo
+        # write RTTM; segments only span transcribed words. A channel split has no turns: each
+        # channel's segments are its speaker's.
+        spans = result.turns or result.segments
         return "".join(
             f"SPEAKER {uri} 1 {s.start:.3f} {max(s.end - s.start, 0.001):.3f} <NA> <NA> {s.speaker} <NA> <NA>\n"
-            for s in result.segments
+            for s in sorted(spans, key=lambda span: (span.start, span.end))
         )
 
 
