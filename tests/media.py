@@ -61,6 +61,18 @@ def pyannote_sample(directory: Path) -> dict[str, Path]:
     return {n: directory / n for n in names}
 
 
+def spoken(text: str, voice: str, speed: int = 165):
+    """``text`` read by espeak-ng with ``voice`` (e.g. ``hi`` for Hindi): float32 samples, rate."""
+    import io
+
+    import soundfile
+
+    wav = subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "--stdout", text],
+                         check=True, capture_output=True).stdout
+    samples, rate = soundfile.read(io.BytesIO(wav), dtype="float32")
+    return samples, rate
+
+
 AMI_LISTS = ("debug.train.lst", "debug.development.lst")
 AMI_RTTMS = ("debug.train.rttm", "debug.development.rttm")
 

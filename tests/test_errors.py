@@ -61,7 +61,8 @@ def test_one_bad_file_does_not_stop_the_others(cli, tmp_path, stereo_wav):
 @pytest.mark.parametrize(
     "args, code",
     [
-        (["--language", "hi-IN"], "language_not_supported"),
+        (["--model", "tiny.en", "--language", "hi-IN"], "language_not_supported"),
+        (["--vocabulary", ",".join(f"term{i}" for i in range(60))], "invalid_options"),
         (["--language", "xx-YY"], "unsupported_language"),
         (["--model", "/no/such/model"], "model_unavailable"),
         (["-f", "docx"], "unknown_stage"),

@@ -1,7 +1,26 @@
+"""Language tags, scripts, detection and the multilingual model on real (espeak-ng) speech."""
+
+import json
+
+import numpy as np
 import pytest
+import soundfile
 
 from hearflow.errors import ConfigError
-from hearflow_whisper import whisper_language
+from hearflow_whisper import WhisperAsr, whisper_language
+from hearflow_whisper.languages import script_of, script_prompt
+from media import spoken
+
+# Whisper base names this sentence (espeak-ng, Hindi voice, 140 words a minute) as Hindi; on
+# most other espeak-ng Hindi sentences it guesses Thai, English or Latin (see README).
+HINDI = "भारत एक विशाल देश है।"
+HINDI_CALL = ("नमस्ते, मेरा नाम राहुल है। मैं आपकी कैसे मदद कर सकता हूँ? मेरा ऑर्डर अभी तक नहीं आया है। "
+              "कृपया मुझे मेरा ऑर्डर नंबर बताइए। धन्यवाद, आपका दिन शुभ हो।")
+
+
+def devanagari_share(text: str) -> float:
+    letters = [c for c in text if c.isalpha()]
+    return sum("\u0900" <= c <= "\u097f" for c in letters) / max(len(letters), 1)
 
 
 @pytest.mark.parametrize("tag, code", [("hi-IN", "hi"), ("en_US", "en"), ("pt-BR", "pt"), ("zh-Hant-TW", "zh"),
@@ -14,3 +33,59 @@ def test_unknown_language_is_an_error():
     with pytest.raises(ConfigError) as caught:
         whisper_language("klingon")
     assert caught.value.code == "unsupported_language"
+
+
+@pytest.mark.parametrize("tag, language, script", [
+    ("hi-IN", "hi", "Deva"), ("ur-PK", "ur", "Arab"), ("hi-Latn", "hi", "Latn"), ("zh-TW", "zh", "Hant"),
+    ("zh-Hans-CN", "zh", "Hans"), ("sr-Latn-RS", "sr", "Latn"), ("pa-PK", "pa", "Arab"), (None, "hi", "Deva"),
+    ("en-US", "en", None)])
+def test_script_follows_the_tag(tag, language, script):
+    assert script_of(tag, language) == script
+
+
+def test_script_prompts_are_in_their_script():
+    assert devanagari_share(script_prompt("hi-IN", "hi")) == 1.0
+    urdu = script_prompt("ur-PK", "ur")
+    assert urdu and all("\u0600" <= c <= "\u06ff" for c in urdu if c.isalpha())
+    assert script_prompt("en-US", "en") is None and script_prompt("hi-Latn", "hi") is None
+
+
+def test_hindi_call_with_hi_in_comes_out_in_devanagari(cli, tmp_path):
+    samples, rate = spoken(HINDI_CALL, "hi")
+    path = tmp_path / "hindi.wav"
+    soundfile.write(path, samples, rate)
+    done = cli("analyze", path, "--language", "hi-IN", "--diarizer", "none", "--json", "-q",
+               "--db", tmp_path / "h.db")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    text = " ".join(segment["text"] for segment in result["segments"])
+    assert len(text.split()) >= 10, text
+    assert devanagari_share(text) > 0.95, text
+    prompt_words = set(script_prompt("hi-IN", "hi").replace(",", " ").replace("।", " ").split())
+    assert len(set(text.replace(",", " ").replace("।", " ").split()) - prompt_words) >= 5, text  # not the prompt echoed
+
+
+def test_hindi_is_detected_without_a_hint_and_written_in_devanagari():
+    samples, rate = spoken(HINDI, "hi", speed=140)
+    transcript = WhisperAsr().transcribe(samples, rate)
+    assert transcript.language == "hi"
+    assert transcript.model == "base (embedded)"
+    text = " ".join(segment.text for segment in transcript.segments)
+    assert text and devanagari_share(text) > 0.95, text
+
+
+def test_english_is_detected_and_transcribed_by_tiny_en(call):
+    transcript = WhisperAsr().transcribe(call.stereo[0], call.rate)
+    assert transcript.language == "en" and transcript.model == "tiny.en (embedded)"
+    assert "Northwind" in " ".join(segment.text for segment in transcript.segments)
+
+
+def test_english_only_model_refuses_hindi():
+    with pytest.raises(ConfigError) as caught:
+        WhisperAsr({"model": "tiny.en", "language": "hi-IN"}).prepare()
+    assert caught.value.code == "language_not_supported"
+
+
+def test_a_call_without_speech_detects_nothing():
+    transcript = WhisperAsr().transcribe(np.zeros(16000 * 5, dtype=np.float32), 16000)
+    assert transcript.segments == () and transcript.language is None

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from hearflow.pipeline.engine import Engine
+from hearflow_whisper import WhisperAsr
 from media import pyannote_sample, wer
 
 
@@ -70,3 +71,66 @@ def test_pyannote_sample_wer(tmp_path):
     score = wer(reference, result.text)
     print(f"pyannote sample WER = {score:.3f}")
     assert score <= 0.20
+
+
+def _sixty_seconds(kind: str) -> np.ndarray:
+    rate, seconds = 16000, 60
+    t = np.arange(rate * seconds) / rate
+    if kind == "silence":
+        return np.zeros(len(t), dtype=np.float32)
+    if kind == "noise":
+        return (0.1 * np.random.default_rng(7).standard_normal(len(t))).astype(np.float32)
+    if kind == "tone":
+        return (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+    # hold music: a six-note tune of half-second notes, over and over
+    notes = [440, 523, 659, 587, 494, 392]
+    frequency = np.repeat(np.tile(notes, seconds * 2 // len(notes) + 1), rate // 2)[: len(t)]
+    return (0.2 * np.sin(2 * np.pi * frequency * t)).astype(np.float32)
+
+
+@pytest.mark.parametrize("kind", ["silence", "noise", "tone", "music"])
+@pytest.mark.parametrize("options", [{}, {"model": "tiny.en"}, {"model": "base", "language": "hi"}],
+                         ids=["default", "tiny.en", "base-hindi"])
+def test_no_words_on_a_minute_without_speech(kind, options):
+    transcript = WhisperAsr(options).transcribe(_sixty_seconds(kind), 16000)
+    assert [w.text for s in transcript.segments for w in s.words] == []
+
+
+def test_vocabulary_spells_product_names(tmp_path):
+    from media import spoken
+
+    samples, rate = spoken("Thanks for calling. I would like to order two Brevilo coffee machines and one "
+                           "Tarqueen water filter. Please ship the Tarqueen filter to my office.", "en-us")
+    plain = " ".join(s.text for s in WhisperAsr({"language": "en"}).transcribe(samples, rate).segments)
+    boosted = WhisperAsr({"language": "en", "vocabulary": "Brevilo, Tarqueen"}).transcribe(samples, rate)
+    text = " ".join(s.text for s in boosted.segments)
+    assert "Brevilo" not in plain and "Tarqueen" not in plain, plain
+    assert text.count("Brevilo") == 1 and text.count("Tarqueen") == 2, text
+
+
+def test_long_tracks_are_cut_in_pauses_with_times_kept(call):
+    """Three copies of the call with silence between them, decoded in pieces of at most 60 s: each
+    copy gets about the words the call alone gets, and every word lies inside a spoken turn."""
+    gap = np.zeros(int(7.3 * call.rate), dtype=np.float32)
+    track = np.concatenate([call.mono, gap, call.mono, gap, call.mono])
+    period = (len(call.mono) + len(gap)) / call.rate
+    whole = WhisperAsr({"model": "tiny.en"}).transcribe(call.mono, call.rate)
+    pieces = WhisperAsr({"model": "tiny.en", "chunk_seconds": 60}).transcribe(track, call.rate)
+    words = [w for s in pieces.segments for w in s.words]
+    turns = [(copy * period + t.start, copy * period + t.end) for copy in range(3) for t in call.turns]
+    outside = [(w.start, w.text) for w in words
+               if not any(start - 0.5 <= (w.start + w.end) / 2 <= end + 0.5 for start, end in turns)]
+    assert outside == []
+    alone = sum(len(s.words) for s in whole.segments)
+    for copy in range(3):
+        count = sum(copy * period <= w.start < (copy + 1) * period for w in words)
+        assert abs(count - alone) <= 0.1 * alone, (copy, count, alone)
+
+
+def test_vocabulary_and_script_prompt_are_combined():
+    from hearflow_whisper.vocabulary import decoder_prompt
+
+    assert decoder_prompt(None, ()) == {}
+    assert decoder_prompt(None, ("Brevilo", "Tarqueen")) == {"hotwords": "Brevilo, Tarqueen."}
+    both = decoder_prompt("नमस्ते।", ("Brevilo",))
+    assert both == {"hotwords": "नमस्ते। Brevilo.", "initial_prompt": "नमस्ते।"}

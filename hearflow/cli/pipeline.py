@@ -33,6 +33,28 @@ def diarizer_options(command):
     return command
 
 
+def asr_options(command):
+    """Recogniser options both analyze and archive take (they become the ASR backend's options)."""
+    for option in reversed([
+        click.option("--vocabulary", default=None, metavar="WORD,WORD",
+                     help="Names and terms to prefer (product names, people), comma-separated."),
+        click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default=None,
+                     help="Where Whisper runs. [default: auto — a CUDA GPU when CTranslate2 sees one]"),
+        click.option("--compute-type", default=None, metavar="TYPE",
+                     help="CTranslate2 precision: int8, float16, int8_float16, float32... "
+                          "[default: auto — float16 on a GPU, int8 on the CPU]"),
+        click.option("--batch-size", type=click.IntRange(min=0), default=None, metavar="N",
+                     help="Decode N pieces of speech at once (batched inference; see README for "
+                          "what it skips). [default: 0, sequential]"),
+    ]):
+        command = option(command)
+    return command
+
+
+def _asr_flags(vocabulary, device, compute_type, batch_size) -> dict:
+    return {"vocabulary": vocabulary, "device": device, "compute_type": compute_type, "batch_size": batch_size}
+
+
 redact_option = click.option(
     "--redact", multiple=True, metavar="KINDS",
     help="Replace PII before anything reads or stores the text: pii (all of them), or card, phone, email, "
@@ -69,19 +91,21 @@ def run_options(command):
 @click.option("-o", "--out-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
               show_default=True, help="Where --format files go, named after the recording.")
 @click.option("--model", default=None, metavar="NAME|DIR",
-              help="Whisper model: a local CTranslate2 directory or a model name. [default: embedded tiny.en]")
+              help="Whisper model: tiny.en, base, a local CTranslate2 directory or a model name. [default: auto — "
+                   "embedded tiny.en for English, embedded base for other languages and detection]")
 @click.option("--language", default=None, metavar="BCP-47",
               help="Spoken language, e.g. en-US or hi-IN. [default: auto-detect]")
 @click.option("--asr", default=None, help="ASR backend by name (see `hearflow plugins`). [default: whisper]")
+@asr_options
 @diarizer_options
 @click.option("--max-size", type=click.FloatRange(min=0.001), default=None, metavar="MB",
               help="Refuse files larger than this. [default: 100]")
 @click.option("--redact-audio", is_flag=True,
               help="With --redact: also write NAME.redacted.wav to --out-dir, every redacted span silenced.")
 @run_options
-def analyze(files, mode, formats, out_dir, model, language, asr, diarizer, num_speakers, min_speakers,
-            max_speakers, diarizer_option, max_size, redact_audio, redact, runner, analyzer, config, no_reuse,
-            as_json, quiet, verbose, db):
+def analyze(files, mode, formats, out_dir, model, language, asr, vocabulary, device, compute_type, batch_size,
+            diarizer, num_speakers, min_speakers, max_speakers, diarizer_option, max_size, redact_audio, redact,
+            runner, analyzer, config, no_reuse, as_json, quiet, verbose, db):
     """Transcribe recordings with speakers, store them, and write the requested formats.
 
     FILES may be WAV, MP3, MP4, M4A, OGG, FLAC, WebM, AAC or AMR, stereo or mono, or https URLs
@@ -98,7 +122,8 @@ def analyze(files, mode, formats, out_dir, model, language, asr, diarizer, num_s
         "mode": mode, "asr": asr, "diarizer": diarizer, "analyzer": analyzer,
         "max_bytes": int(max_size * 1e6) if max_size else None, "redact": list(redact) or None,
     }.items() if value is not None}  # flags left out keep the --config or default value
-    settings = settings_from(config, flags, {"model": model, "language": language},
+    settings = settings_from(config, flags, {"model": model, "language": language,
+                                             **_asr_flags(vocabulary, device, compute_type, batch_size)},
                              _diarizer_flags(num_speakers, min_speakers, max_speakers, diarizer_option))
     if redact_audio and not settings.redact:
         from hearflow.errors import ConfigError
@@ -291,10 +316,12 @@ class _StderrProgress:
 @format_option()
 @click.option("-o", "--out-dir", type=click.Path(file_okay=False), default=None,
               help="Where --format files go. [default: .]")
+@asr_options
 @diarizer_options
 @run_options
-def archive(sources, pattern, workers, dask_address, formats, out_dir, diarizer, num_speakers, min_speakers,
-            max_speakers, diarizer_option, redact, runner, analyzer, config, no_reuse, as_json, quiet, verbose, db):
+def archive(sources, pattern, workers, dask_address, formats, out_dir, vocabulary, device, compute_type,
+            batch_size, diarizer, num_speakers, min_speakers, max_speakers, diarizer_option, redact, runner,
+            analyzer, config, no_reuse, as_json, quiet, verbose, db):
     """Analyse every recording in directories, .txt lists or https URLs, and store them all.
 
     Calls already stored are skipped, the same bytes twice are processed once, and a bad file is
@@ -313,7 +340,8 @@ def archive(sources, pattern, workers, dask_address, formats, out_dir, diarizer,
 
     flags = {name: value for name, value in {"analyzer": analyzer, "diarizer": diarizer,
                                              "redact": list(redact)}.items() if value}
-    settings = settings_from(config, flags, {}, _diarizer_flags(num_speakers, min_speakers, max_speakers,
+    settings = settings_from(config, flags, _asr_flags(vocabulary, device, compute_type, batch_size),
+                             _diarizer_flags(num_speakers, min_speakers, max_speakers,
                                                                 diarizer_option))
     check_store(db)  # a store that cannot take the results fails before any file is read
     engine = engine_for(settings)

@@ -1,0 +1,173 @@
+"""The ``whisper`` ASR stage: which model hears which language, and the decoding settings."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+
+from pydantic import Field, field_validator
+
+from hearflow import AsrBackend, ConfigError, Segment, StageOptions, Transcript, Word, local_or_hub, resample
+
+from hearflow_whisper.chunks import chunk_bounds
+from hearflow_whisper.embedded import BASE, EMBEDDED, TINY_EN, embedded_path
+from hearflow_whisper.languages import script_prompt, whisper_language
+from hearflow_whisper.loading import load_model, resolve_device
+from hearflow_whisper.vocabulary import decoder_prompt, parse_vocabulary
+
+WHISPER_RATE = 16_000
+AUTO_MODEL = "auto"
+
+
+class WhisperAsr(AsrBackend):
+    name = "whisper"
+    description = ("faster-whisper; embedded tiny.en (English) and base (multilingual), or any "
+                   "CTranslate2 Whisper model by path or name")
+    requires = ("faster_whisper", "ctranslate2")
+
+    class Options(StageOptions):
+        # auto: English is transcribed by tiny.en, every other language (and detection) by base
+        model: str = AUTO_MODEL
+        language: str | None = None
+        vocabulary: tuple[str, ...] = ()
+        beam_size: int = 5
+        vad_filter: bool = True
+        # Anti-hallucination defaults, measured on silence, noise, tones and test calls (README).
+        condition_on_previous_text: bool = False
+        hallucination_silence_threshold: float | None = None  # off: it dropped real speech (README)
+        compression_ratio_threshold: float | None = 2.4
+        no_speech_threshold: float | None = 0.6
+        log_prob_threshold: float | None = -1.0
+        compute_type: str = "auto"  # int8 on the CPU, float16 on a GPU
+        chunk_seconds: float = Field(default=180.0, ge=30.0)  # longest piece decoded at once
+        # Where and how fast it runs; the transcript's identity leaves these out.
+        device: Literal["auto", "cpu", "cuda"] = Field(default="auto", exclude=True)
+        batch_size: int = Field(default=0, ge=0, exclude=True)  # 0/1: sequential decoding
+        cpu_threads: int = Field(default=0, ge=0, exclude=True)
+        local_files_only: bool = Field(default=False, exclude=True)
+
+        @field_validator("vocabulary", mode="before")
+        @classmethod
+        def _split_vocabulary(cls, value):
+            return parse_vocabulary(value)
+
+    # -- models ------------------------------------------------------------------------------
+
+    def language_code(self) -> str | None:
+        return whisper_language(self.options.language)
+
+    def model_name(self, language: str | None) -> str:
+        """The model that transcribes ``language`` (None: not known yet, i.e. the detector)."""
+        if self.options.model != AUTO_MODEL:
+            return self.options.model
+        return TINY_EN if language == "en" else BASE
+
+    def model_path(self, name: str) -> str:
+        if name in EMBEDDED:
+            return str(embedded_path(name))
+        # A model name is left for faster-whisper to resolve.
+        return local_or_hub(name, what="model directory",
+                            hint="pass a directory holding model.bin, config.json and tokenizer.json")
+
+    @staticmethod
+    def model_label(name: str) -> str:
+        return f"{name} (embedded)" if name in EMBEDDED else name
+
+    def load(self, name: str):
+        device, compute_type = resolve_device(self.options.device, self.options.compute_type)
+        return load_model(self.model_path(name), device, compute_type, self.options.cpu_threads,
+                          self.options.local_files_only)
+
+    def prepare(self) -> None:
+        """Fail before any audio work when the model, device or language cannot work."""
+        language = self.language_code()
+        name = self.model_name(language)
+        model = self.load(name)
+        if language not in (None, "en") and not model.model.is_multilingual:
+            raise ConfigError(
+                f"model {self.model_label(name)} is English-only and cannot transcribe "
+                f"'{self.options.language}'",
+                code="language_not_supported",
+                hint="pass --model with a multilingual Whisper model (or leave --model out), or drop --language",
+            )
+
+    # -- transcription -----------------------------------------------------------------------
+
+    def detect(self, pieces) -> tuple[str | None, float]:
+        """Language of the first piece that holds speech (English for an English-only model;
+        None when no piece has any speech)."""
+        detector = self.load(self.model_name(None))
+        if not detector.model.is_multilingual:
+            return "en", 1.0
+        from faster_whisper.vad import get_speech_timestamps
+
+        for _, audio in pieces:
+            if self.options.vad_filter:
+                regions = get_speech_timestamps(audio)
+                if not regions:
+                    continue
+                audio = np.concatenate([audio[r["start"]: r["end"]] for r in regions])
+            language, probability, _ = detector.detect_language(audio)
+            return language, probability
+        return None, 0.0
+
+    def decode_options(self, language: str) -> dict:
+        options = self.options
+        return dict(
+            language=language, beam_size=options.beam_size, vad_filter=options.vad_filter, word_timestamps=True,
+            condition_on_previous_text=options.condition_on_previous_text,
+            hallucination_silence_threshold=options.hallucination_silence_threshold,
+            compression_ratio_threshold=options.compression_ratio_threshold,
+            no_speech_threshold=options.no_speech_threshold, log_prob_threshold=options.log_prob_threshold,
+            **decoder_prompt(script_prompt(options.language, language), options.vocabulary),
+        )
+
+    def transcribe(self, samples, sample_rate, *, progress=None):
+        self.prepare()
+        duration = len(samples) / sample_rate
+        bounds = chunk_bounds(len(samples), sample_rate, samples, max_seconds=self.options.chunk_seconds)
+
+        def pieces():  # (offset in seconds, 16 kHz audio): one piece resampled at a time
+            for start, end in bounds:
+                yield start / sample_rate, resample(samples[start:end], sample_rate, WHISPER_RATE)
+
+        language, probability = self.language_code(), 1.0
+        if language is None:
+            language, probability = self.detect(pieces())
+            if language is None:  # no speech anywhere: nothing to transcribe
+                return Transcript(segments=(), language=None, language_probability=0.0,
+                                  model=self.model_label(self.model_name(None)))
+        name = self.model_name(language)
+        model = self.load(name)
+        decode = self.decode_options(language)
+        if self.options.batch_size > 1:
+            from faster_whisper import BatchedInferencePipeline
+
+            run = BatchedInferencePipeline(model).transcribe
+            decode["batch_size"] = self.options.batch_size
+        else:
+            run = model.transcribe
+        segments = []
+        for offset, audio in pieces():
+            decoded, _ = run(audio, **decode)
+            for piece in decoded:  # a generator: decoding happens as we iterate
+                segment = _segment(piece, offset)
+                if segment is not None:
+                    segments.append(segment)
+                if progress and duration:
+                    progress(min((offset + piece.end) / duration, 1.0))
+            del audio, decoded  # the next piece's arrays replace this one's
+        return Transcript(segments=tuple(segments), language=language,
+                          language_probability=round(probability, 4), model=self.model_label(name))
+
+
+def _segment(piece, offset: float) -> Segment | None:
+    words = tuple(
+        Word(start=round(offset + w.start, 3), end=round(offset + w.end, 3), text=w.word.strip(),
+             probability=round(w.probability, 4))
+        for w in piece.words or () if w.word.strip()
+    )
+    if not words:
+        return None
+    return Segment(start=words[0].start, end=words[-1].end, text=piece.text.strip(), words=words)
