@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from hearflow.media.audiofile import DEFAULT_MAX_BYTES
 from hearflow.models import Mode
@@ -33,6 +33,18 @@ class AnalyzeSettings(BaseModel):
     sinks: dict[str, dict[str, Any]] = Field(default_factory=dict)  # sink name → options; none by default
     # PII kinds replaced before anything reads the text: "pii" (all), or card, phone, email, id, number
     redact: list[str] = Field(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _vocabulary_for_the_recogniser(cls, data):
+        """``vocabulary`` (a config key, an API field) is the recogniser's option: it goes to
+        ``asr_options`` so it keys the call like any ASR option."""
+        if isinstance(data, dict) and "vocabulary" in data:
+            data = dict(data)
+            vocabulary = data.pop("vocabulary")
+            if vocabulary:
+                data["asr_options"] = {**(data.get("asr_options") or {}), "vocabulary": vocabulary}
+        return data
 
     @field_validator("redact", mode="before")
     @classmethod

@@ -487,12 +487,13 @@ def test_docs_list_every_error_code_with_its_status():
     assert documented == {code: status for code, (status, _) in CATALOGUE.items()}
 
 
-def test_jobs_take_redaction_kinds(client, short_mono):
+def test_jobs_take_redaction_kinds_and_vocabulary(client, short_mono):
     with short_mono.open("rb") as audio:
         refused = client.post(JOBS, files={"audio": ("mono.wav", audio)}, data={"redact": "pii,passport"})
     assert_error(refused, 422, "validation_error")
     with short_mono.open("rb") as audio:
-        submitted = client.post(JOBS, files={"audio": ("mono.wav", audio)}, data={"redact": "pii"})
+        submitted = client.post(JOBS, files={"audio": ("mono.wav", audio)},
+                                data={"redact": "pii", "vocabulary": "Northwind,Alex"})
     assert submitted.status_code == 202, submitted.text
     job = wait_for_job(client, submitted.json()["id"])
     assert job["status"] == "completed", job

@@ -82,6 +82,8 @@ class JobRequest(BaseModel):
     redact: list[Literal["pii", "card", "phone", "email", "id", "number"]] = Field(
         default_factory=list, max_length=6,
         description="PII to replace in every output and the store before analysis: pii (all) or kinds")
+    vocabulary: list[str] = Field(default_factory=list, max_length=50,
+                                  description="names and terms the recogniser should prefer")
 
     @model_validator(mode="after")
     def _one_mode(self):

@@ -39,6 +39,8 @@ def job_settings(base: AnalyzeSettings, fields: dict) -> AnalyzeSettings:
     data["diarizer_options"] = {**data["diarizer_options"], **hints}
     if fields.get("redact"):
         data["redact"] = fields["redact"]
+    if fields.get("vocabulary"):
+        data["asr_options"] = {**data["asr_options"], "vocabulary": fields["vocabulary"]}
     return AnalyzeSettings.parse(data, source="job")
 
 

@@ -35,6 +35,7 @@ _MULTIPART_FIELDS = {
         "language": {"type": "string", "maxLength": 35},
         "formats": {"type": "string", "description": "comma-separated, or the field repeated"},
         "redact": {"type": "string", "description": "pii, or kinds comma-separated (card, phone, email, id, number)"},
+        "vocabulary": {"type": "string", "description": "names and terms, comma-separated or the field repeated"},
         "webhook_url": {"type": "string", "maxLength": 2048},
         **{name: {"type": "string", "pattern": "^[0-9]{1,2}$"} for name in ("num_speakers", "min_speakers", "max_speakers")},
     },
@@ -113,7 +114,7 @@ def _form_fields(form) -> dict:
         values = [value for value in form.getlist(name) if isinstance(value, str)]
         if not values:
             raise ApiError(f"{name}: expected a text field, not a file", code="validation_error")
-        if name in ("formats", "redact"):
+        if name in ("formats", "redact", "vocabulary"):
             fields[name] = [part.strip() for value in values for part in value.split(",") if part.strip()]
         elif name in ("channel", "diarize"):
             if values[-1] not in ("true", "false"):
