@@ -15,6 +15,7 @@ from hearflow.errors import InputError
 from hearflow.media.audiofile import fingerprint, inspect
 from hearflow.pipeline.engine import Engine
 from hearflow.settings import AnalyzeSettings
+from process_table import alive
 
 # A decoder that spins in a busy loop, holding the GIL (no thread watchdog could stop it), on
 # files named hang-*; on any other file it steps aside so the built-in decoders run.
@@ -149,9 +150,9 @@ def test_a_hung_decode_dies_with_a_killed_hearflow(tmp_path, mono_wav):
         parent.send_signal(signal.SIGKILL)
         parent.wait()
         deadline = time.monotonic() + 10
-        while any(_alive(pid) for pid in children) and time.monotonic() < deadline:
+        while any(alive(pid) for pid in children) and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert not any(_alive(pid) for pid in children), f"decode child {children} outlived its parent"
+        assert not any(alive(pid) for pid in children), f"decode child {children} outlived its parent"
     finally:
         parent.kill()
 
@@ -165,9 +166,3 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return False
-    return state != "Z"  # a zombie is dead, waiting for init to collect it

@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+from process_table import alive
+
 SERVER_MARK = "prefect.server.api.server:create_app"
 
 
@@ -29,12 +31,6 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 def test_temporary_server_dies_with_a_killed_hearflow(tmp_path, stereo_wav):
@@ -54,9 +50,9 @@ def test_temporary_server_dies_with_a_killed_hearflow(tmp_path, stereo_wav):
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=10)
         deadline = time.monotonic() + 10
-        while any(_alive(pid) for pid in servers) and time.monotonic() < deadline:
+        while any(alive(pid) for pid in servers) and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert not any(_alive(pid) for pid in servers), "the temporary server outlived hearflow"
+        assert not any(alive(pid) for pid in servers), "the temporary server outlived hearflow"
     finally:
         if process.poll() is None:
             process.kill()
