@@ -58,7 +58,7 @@ class PrefectRunner(Runner):
         self._ensure_server()
         from hearflow_flows.analyze import analyze_call
 
-        return analyze_call(source, settings=settings, db_path=db_path, formats=list(formats),
+        return analyze_call(source, settings=_public(settings), db_path=db_path, formats=list(formats),
                             out_dir=str(out_dir or "."), reuse=reuse)
 
     def archive(self, sources, settings, *, db_path, pattern="**/*", workers=2, formats=(), out_dir=None,
@@ -66,9 +66,17 @@ class PrefectRunner(Runner):
         self._ensure_server()
         from hearflow_flows.archive import process_archive
 
-        return process_archive(list(sources), pattern=pattern, settings=settings, db_path=db_path,
+        return process_archive(list(sources), pattern=pattern, settings=_public(settings), db_path=db_path,
                                workers=workers, dask_address=dask_address, formats=list(formats),
                                out_dir=out_dir, reuse=reuse)
+
+
+def _public(settings):
+    """Settings fit to be a recorded run parameter: secrets travel by environment instead."""
+    from hearflow.pipeline.inprocess import engine_for
+    from hearflow.pipeline.secrets import withhold_secrets
+
+    return withhold_secrets(settings, engine_for(settings).registry)
 
 
 @hookimpl

@@ -42,7 +42,10 @@ def serve(archive_sources, cron, timezone, workers, dask_address, config, db):
     from hearflow_flows.analyze import analyze_call
     from hearflow_flows.archive import process_archive
 
-    settings = (AnalyzeSettings.from_file(config) if config else AnalyzeSettings()).model_dump(mode="json")
+    from hearflow_flows.plugin import _public
+
+    # Served runs inherit this process's environment, where the secrets go instead of the parameters.
+    settings = _public(AnalyzeSettings.from_file(config) if config else AnalyzeSettings()).model_dump(mode="json")
     deployments = [analyze_call.to_deployment(name="on-demand", parameters={"settings": settings, "db_path": db})]
     if archive_sources:
         deployments.append(process_archive.to_deployment(

@@ -30,7 +30,7 @@ class WebhookSink(Sink):
 
     class Options(StageOptions):
         urls: list[str] = Field(min_length=1)
-        secret: SecretStr | None = None  # default: $HEARFLOW_WEBHOOK_SECRET
+        secret: SecretStr | None = Field(default=None, json_schema_extra={"env": [SECRET_ENV]})  # default: the env
         timeout: float = Field(default=10.0, gt=0)
         max_attempts: int = Field(default=5, ge=1)
         backoff: float = Field(default=1.0, ge=0)
