@@ -33,3 +33,11 @@ def test_a_secret_in_the_settings_is_not_a_run_parameter(tmp_path, monkeypatch, 
     recorded = json.dumps(run.parameters)
     assert "webhook" in recorded and SECRET not in recorded
     assert SECRET.encode() not in db.read_bytes()
+
+
+def test_options_left_out_of_the_identity_are_no_secrets():
+    from hearflow.pipeline.inprocess import engine_for
+    from hearflow.pipeline.secrets import withhold_secrets
+
+    settings = AnalyzeSettings(asr_options={"device": "cpu", "batch_size": 4})
+    assert withhold_secrets(settings, engine_for(settings).registry).asr_options == {"device": "cpu", "batch_size": 4}

@@ -1,7 +1,7 @@
 """Secret options kept out of what an orchestrator records.
 
 A Prefect run records its parameters, and the settings are one of them. Before a runner hands
-settings over, every secret option (a field its stage leaves out of dumps, or a ``SecretStr``)
+settings over, every secret option (a ``SecretStr``, or a field hidden from its repr)
 is taken out and put instead in the environment variable that stage reads it from, which this
 process and the processes it starts (served runs) inherit. The stage then finds it there.
 """
@@ -17,10 +17,12 @@ from hearflow.settings import AnalyzeSettings
 
 
 def secret_fields(stage) -> dict[str, list[str]]:
-    """Secret option names of a stage class → the environment variables it reads them from."""
+    """Secret option names of a stage class → the environment variables it reads them from. A
+    secret is a ``SecretStr``, or a field hidden from its repr (excluded fields alone are not:
+    device and batch size are left out of the call's identity, yet are no secret)."""
     secrets = {}
     for name, field in stage.Options.model_fields.items():
-        if field.exclude or field.annotation in (SecretStr, SecretStr | None):
+        if field.repr is False or field.annotation in (SecretStr, SecretStr | None):
             extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
             secrets[name] = list(extra.get("env", []))
     return secrets
