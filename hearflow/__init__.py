@@ -34,6 +34,7 @@ _EXPORTS: dict[str, str] = {
     **dict.fromkeys(["first_speech_names", "named_turns"], "hearflow.media.separation"),
     **dict.fromkeys(["VAD_RATE", "speech_regions"], "hearflow.media.vad"),
     "local_or_hub": "hearflow.media.weights",
+    **dict.fromkeys(["Device", "choose_device", "torch_gpus", "onnxruntime_gpus"], "hearflow.media.devices"),
     "read_rttm": "hearflow.evaluation.rttm",
     "speaker_timing": "hearflow.pipeline.attribute",
     "write_atomic": "hearflow.output.files",

@@ -124,7 +124,7 @@ def analyze(files, mode, formats, out_dir, model, language, asr, vocabulary, dev
     }.items() if value is not None}  # flags left out keep the --config or default value
     settings = settings_from(config, flags, {"model": model, "language": language,
                                              **_asr_flags(vocabulary, device, compute_type, batch_size)},
-                             _diarizer_flags(num_speakers, min_speakers, max_speakers, diarizer_option))
+                             _diarizer_flags(num_speakers, min_speakers, max_speakers, diarizer_option, device))
     if redact_audio and not settings.redact:
         from hearflow.errors import ConfigError
 
@@ -220,10 +220,12 @@ def _write_redacted_audio(engine, result, source: str, out_dir: Path) -> Path:
     return write_silenced(audio, placeholder_spans(result), Path(out_dir) / f"{output_stem(result)}.redacted.wav")
 
 
-def _diarizer_flags(num_speakers, min_speakers, max_speakers, pairs) -> dict:
+def _diarizer_flags(num_speakers, min_speakers, max_speakers, pairs, device=None) -> dict:
     from hearflow.settings import parse_pairs
 
-    hints = {"num_speakers": num_speakers, "min_speakers": min_speakers, "max_speakers": max_speakers}
+    # --device places the diarizer's model too, where its backend can run on a GPU
+    hints = {"num_speakers": num_speakers, "min_speakers": min_speakers, "max_speakers": max_speakers,
+             "device": device}
     return {**parse_pairs(pairs), **{k: v for k, v in hints.items() if v is not None}}
 
 
@@ -341,8 +343,7 @@ def archive(sources, pattern, workers, dask_address, formats, out_dir, vocabular
     flags = {name: value for name, value in {"analyzer": analyzer, "diarizer": diarizer,
                                              "redact": list(redact)}.items() if value}
     settings = settings_from(config, flags, _asr_flags(vocabulary, device, compute_type, batch_size),
-                             _diarizer_flags(num_speakers, min_speakers, max_speakers,
-                                                                diarizer_option))
+                             _diarizer_flags(num_speakers, min_speakers, max_speakers, diarizer_option, device))
     check_store(db)  # a store that cannot take the results fails before any file is read
     engine = engine_for(settings)
     engine.check_formats(formats)  # the models are checked once a file needs them

@@ -41,6 +41,8 @@ class Engine:
     def _stage(self, kind: str, name: str, options: dict):
         stage_class = self.registry.get(kind, name)
         stage_class.ensure_available()
+        if "device" not in stage_class.Options.model_fields:  # a placement hint: a stage with no model ignores it
+            options = {key: value for key, value in options.items() if key != "device"}
         return stage_class(options)
 
     def _diarizer(self) -> tuple[Separator, tuple[str, ...]]:

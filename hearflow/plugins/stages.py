@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -136,7 +136,8 @@ class MonoDiarizer(Separator):
     separation every diarizer returns."""
 
     class Options(SpeakerHints):
-        pass
+        # Where the model runs; like the recogniser's, not part of the call's identity.
+        device: Literal["auto", "cpu", "cuda"] = Field(default="auto", exclude=True)
 
     def separate(self, audio: Audio) -> Separation:
         track = Track(audio.mono(), audio.sample_rate)

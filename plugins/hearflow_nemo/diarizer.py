@@ -18,8 +18,8 @@ from pathlib import Path
 
 from pydantic import Field, model_validator
 
-from hearflow import (VAD_RATE, ConfigError, MonoDiarizer, local_or_hub, named_turns, read_rttm, resample,
-                      speech_regions)
+from hearflow import (VAD_RATE, ConfigError, MonoDiarizer, choose_device, local_or_hub, named_turns, read_rttm,
+                      resample, speech_regions, torch_gpus)
 
 MODEL_HINT = "pass model=FILE.nemo with a local speaker-embedding model, or an NGC model name where NGC is reachable"
 UNIQUE_ID = "call"  # NeMo keys every file by this name; each call has its own directory
@@ -55,6 +55,10 @@ class NemoDiarizer(MonoDiarizer):
 
     def prepare(self) -> None:
         self.model_reference()
+        self.device()
+
+    def device(self) -> str:
+        return choose_device(self.options.device, torch_gpus(), "PyTorch")
 
     def diarize(self, samples, sample_rate: int):
         speech = resample(samples, sample_rate, VAD_RATE)
@@ -89,7 +93,7 @@ class NemoDiarizer(MonoDiarizer):
         call, vad = manifests
         options = self.options
         return {
-            "name": "ClusterDiarizer", "device": "cpu", "num_workers": 0, "sample_rate": VAD_RATE,
+            "name": "ClusterDiarizer", "device": self.device(), "num_workers": 0, "sample_rate": VAD_RATE,
             "batch_size": 64, "verbose": False,
             "diarizer": {
                 "manifest_filepath": str(call), "out_dir": str(work), "oracle_vad": False,

@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 from pydantic import Field
 
-from hearflow import MonoDiarizer, Turn, first_speech_names, named_turns
+from hearflow import MonoDiarizer, Turn, choose_device, first_speech_names, named_turns, onnxruntime_gpus
 
 from hearflow_overlap import clustering, reconstruction
 from hearflow_overlap.embedding import window_pieces
@@ -54,6 +54,10 @@ class OverlapDiarizer(MonoDiarizer):
 
         weights_file(SEGMENTATION_FILE)
         weights_file(EMBEDDING_FILE)
+        self.device()
+
+    def device(self) -> str:
+        return choose_device(self.options.device, onnxruntime_gpus(), "ONNX Runtime")
 
     def diarize_views(self, samples: np.ndarray, sample_rate: int) -> tuple[list[Turn], list[Turn]]:
         from hearflow_overlap.models import embedding_runner, segmentation_runner
@@ -62,9 +66,10 @@ class OverlapDiarizer(MonoDiarizer):
         reader = Reader(samples, sample_rate)
         starts = window_starts(reader.length, int(options.step * RATE))
         activities, places, vectors = [], [], []
-        embed = embedding_runner()
+        device = self.device()
+        embed = embedding_runner(device)
         own = zones(starts, reader.length, options.step)
-        for index, window in enumerate(windows(reader, starts, segmentation_runner())):
+        for index, window in enumerate(windows(reader, starts, segmentation_runner(device))):
             activities.append(window.activity)
             for piece in window_pieces(window.audio, window.activity, embed, zone=own[index], piece=options.piece,
                                        min_clean=options.min_clean, min_active=options.min_active,

@@ -87,18 +87,18 @@ class OnnxRunner:
         return out
 
 
-@functools.lru_cache(maxsize=1)
-def segmentation_runner():
+@functools.lru_cache(maxsize=2)
+def segmentation_runner(device: str = "cpu"):
     """(batch, 1, 160000) float32 → (batch, 589, 7) powerset log-probabilities."""
     return _runner("segmentation", segmentation_network, lambda: _example(2, 1, WINDOW_SAMPLES),
-                   {"waveform": {0: "batch"}, "scores": {0: "batch"}})
+                   {"waveform": {0: "batch"}, "scores": {0: "batch"}}, device)
 
 
-@functools.lru_cache(maxsize=1)
-def embedding_runner():
+@functools.lru_cache(maxsize=2)
+def embedding_runner(device: str = "cpu"):
     """(1, frames, 80) mean-normalised filterbank → (1, 192) embedding."""
     return _runner("embedding", embedding_network, lambda: _example(1, 300, 80),
-                   {"fbank": {0: "batch", 1: "frames"}, "embedding": {0: "batch"}})
+                   {"fbank": {0: "batch", 1: "frames"}, "embedding": {0: "batch"}}, device)
 
 
 def _example(*shape):
@@ -107,7 +107,7 @@ def _example(*shape):
     return torch.randn(*shape) * 0.1
 
 
-def _runner(kind: str, build, example, axes):
+def _runner(kind: str, build, example, axes, device: str = "cpu"):
     from hearflow import home
 
     path = home() / "models" / f"overlap-{kind}-{weights_version()}-v{EXPORT_VERSION}.onnx"
@@ -120,7 +120,8 @@ def _runner(kind: str, build, example, axes):
         # One thread: diarization shares the cores with ASR (of this call or the next), and on two
         # busy cores one thread ran these networks 2-4x faster than two that spin against each other.
         options.intra_op_num_threads = 1
-        session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        providers = (["CUDAExecutionProvider"] if device == "cuda" else []) + ["CPUExecutionProvider"]
+        session = onnxruntime.InferenceSession(str(path), options, providers=providers)
         return OnnxRunner(session)
     except Exception as exc:  # an export or load failure must never stop a diarization
         warnings.warn(f"{kind} network runs on torch, not ONNX Runtime ({type(exc).__name__}: {exc})")

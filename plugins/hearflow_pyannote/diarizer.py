@@ -16,7 +16,8 @@ import warnings
 
 from pydantic import Field
 
-from hearflow import ConfigError, MonoDiarizer, Turn, first_speech_names, local_or_hub, named_turns
+from hearflow import (ConfigError, MonoDiarizer, Turn, choose_device, first_speech_names, local_or_hub, named_turns,
+                      torch_gpus)
 
 DEFAULT_PIPELINE = "pyannote/speaker-diarization-community-1"
 PIPELINE_HINT = ("pass pipeline=DIR with a directory holding the pipeline's config.yaml and its models, "
@@ -59,11 +60,16 @@ class PyannoteDiarizer(MonoDiarizer):
 
     def prepare(self) -> None:
         self.pipeline_reference()
+        self.device()
+
+    def device(self) -> str:
+        return choose_device(self.options.device, torch_gpus(), "PyTorch")
 
     def diarize_views(self, samples, sample_rate: int) -> tuple[list[Turn], list[Turn]]:
         import torch
 
         pipeline = load_pipeline(self.pipeline_reference(), os.environ.get(self.options.token_env) or None)
+        pipeline.to(torch.device(self.device()))
         waveform = torch.from_numpy(samples).float().unsqueeze(0)  # (channel, time), decoded already
         with _LOCK, warnings.catch_warnings():
             # Its pooling warns on every chunk too short for a standard deviation; the result is fine.

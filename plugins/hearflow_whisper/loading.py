@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 
-from hearflow import ConfigError
+from hearflow import ConfigError, choose_device
 
 DEVICES = ("auto", "cpu", "cuda")
 DEFAULT_COMPUTE = {"cpu": "int8", "cuda": "float16"}
@@ -22,12 +22,7 @@ def cuda_devices() -> int:
 def resolve_device(device: str, compute_type: str) -> tuple[str, str]:
     """``auto`` is CUDA where CTranslate2 sees a GPU, else the CPU; ``auto`` precision is float16
     on a GPU and int8 on the CPU (what each does fastest without losing accuracy)."""
-    gpus = cuda_devices()
-    if device == "cuda" and not gpus:
-        raise ConfigError("--device cuda was asked for, but CTranslate2 sees no CUDA GPU",
-                          code="cuda_unavailable",
-                          hint="check nvidia-smi and the CUDA 12 / cuDNN 9 libraries, or use --device cpu")
-    chosen = device if device != "auto" else ("cuda" if gpus else "cpu")
+    chosen = choose_device(device, cuda_devices(), "CTranslate2")
     return chosen, DEFAULT_COMPUTE[chosen] if compute_type == "auto" else compute_type
 
 
