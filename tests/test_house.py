@@ -148,3 +148,16 @@ def test_plugin_docs_name_the_public_api():
     undocumented = [name for name in hearflow.__all__ if name != "__version__" and f"`{name}`" not in doc]
     assert undocumented == []
     assert textwrap.dedent("from hearflow import") in doc
+
+
+def test_starting_the_cli_imports_no_heavy_library():
+    """Heavy libraries load inside the stage that needs them: building the whole command line
+    (every plugin registered) imports none of them, so `--help` and a stored call stay instant."""
+    import subprocess
+    import sys
+
+    heavy = ("torch", "faster_whisper", "ctranslate2", "onnxruntime", "prefect", "librosa", "fastapi")
+    probe = ("import sys; from hearflow.cli import build_cli; from hearflow.plugins.manager import build_registry; "
+             f"build_cli(); build_registry(); print([m for m in {heavy!r} if m in sys.modules])")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
