@@ -179,17 +179,15 @@ class _Session:
     def analyze(self, source: str, out_dir, reuse: bool):
         from hearflow.media.audiofile import inspect
         from hearflow.media.fetch import is_url
-        from hearflow.pipeline.runner import stored_call
-        from hearflow.pipeline.tail import CallOutcome, write_formats
+        from hearflow.pipeline.runner import stored_outcome
 
         engine = self.engine
         if not is_url(source):
             inspect(source, max_bytes=engine.settings.max_bytes)  # instant errors before any model loads
             if reuse:
-                stored = stored_call(engine, self.store, engine.fingerprint(source).sha256)
+                stored = stored_outcome(engine, self.store, engine.fingerprint(source).sha256, self.formats, out_dir)
                 if stored is not None:
-                    return CallOutcome(result=stored, reused=True,
-                                       outputs=write_formats(engine, stored, self.formats, out_dir))
+                    return stored
         if not self.prepared:
             engine.prepare(self.formats)
             self.prepared = True
@@ -197,8 +195,9 @@ class _Session:
             from hearflow_flows.prefect_env import quiet_prefect
 
             quiet_prefect(self.verbose, self.quiet)
+        # A local file was just looked up in the store; only a URL's bytes are known once fetched.
         return self.runner.analyze(source, engine.settings, db_path=self.db, formats=self.formats,
-                                   out_dir=str(out_dir), reuse=reuse)
+                                   out_dir=str(out_dir), reuse=reuse and is_url(source))
 
     def close(self) -> None:
         from hearflow.progress import set_reporter

@@ -26,6 +26,14 @@ def stored_call(engine, store, sha256: str) -> CallResult | None:
     return store.find_current(engine.call_id(sha256), engine.resolved_options())
 
 
+def stored_outcome(engine, store, sha256: str, formats=(), out_dir: str | Path | None = None) -> CallOutcome | None:
+    """The outcome for a call the store already has (its formats written), or None."""
+    stored = stored_call(engine, store, sha256)
+    if stored is None:
+        return None
+    return CallOutcome(result=stored, reused=True, outputs=write_formats(engine, stored, formats, out_dir))
+
+
 def run_call(engine, store, source: str, *, formats=(), out_dir: str | Path | None = None,
              reuse: bool = True, compute=compute, finish=finish, url_check=None) -> CallOutcome:
     """One recording (a path or an https URL) through the steps and the tail. ``compute`` and
@@ -33,9 +41,8 @@ def run_call(engine, store, source: str, *, formats=(), out_dir: str | Path | No
     ``url_check`` is a rule every hop of a URL's redirects must pass too (the HTTP API's)."""
     with local_copy(source, max_bytes=engine.settings.max_bytes, check=url_check) as path:
         fingerprint = engine.fingerprint(path)
-        stored = stored_call(engine, store, fingerprint.sha256) if reuse else None
+        stored = stored_outcome(engine, store, fingerprint.sha256, formats, out_dir) if reuse else None
         if stored is not None:
-            return CallOutcome(result=stored, reused=True,
-                               outputs=write_formats(engine, stored, formats, out_dir))
+            return stored
         result = compute(engine, fingerprint, source)
     return finish(engine, store, result, formats, out_dir)
