@@ -16,9 +16,9 @@ from hearflow.errors import HearflowError
 
 def build_cli():
     """The click group with every plugin's commands added."""
-    from hearflow.plugins.manager import get_plugin_manager
+    from hearflow.plugins.manager import call_hook, plugin_manager
 
-    get_plugin_manager().hook.register_commands(cli=cli)
+    call_hook(plugin_manager(), "register_commands", strict=True, cli=cli)  # the manager stages are built from too
     return cli
 
 

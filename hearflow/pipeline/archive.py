@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, Field
 
-from hearflow.errors import HearflowError
+from hearflow.errors import HearflowError, StoreError
 from hearflow.media.audiofile import Fingerprint
 from hearflow.media.fetch import is_url, local_copy
 from hearflow.models import CallResult, ErrorInfo, utc_now
@@ -160,7 +160,7 @@ def _fail(store, summary, source, sha256, error: ErrorInfo) -> None:
     summary.failures.append({"source": source, "code": error.code, "message": error.message})
     try:
         store.save_failure(summary.run_id, source, sha256, error)
-    except Exception:  # noqa: BLE001 - the summary still carries it when the store refuses writes
+    except StoreError:  # the summary still carries it when the store refuses writes
         pass
 
 
