@@ -29,7 +29,7 @@ class _Failed(Exception):
 
 
 def _execute(engine, step: Step, inputs: tuple, key: str | None):
-    value = getattr(engine, step.method)(*inputs)
+    value = step.call(engine, inputs)
     if getattr(value, "error", None) is not None:
         raise _Failed(value)
     return value

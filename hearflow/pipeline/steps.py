@@ -31,7 +31,11 @@ class Step:
         return tuple(state[name] for name in self.reads)
 
     def run(self, engine, state: State):
-        return getattr(engine, self.method)(*self.inputs(state))
+        return self.call(engine, self.inputs(state))
+
+    def call(self, engine, inputs: tuple):
+        """The work on inputs already taken from the state (a runner may carry them elsewhere)."""
+        return getattr(engine, self.method)(*inputs)
 
     def touches_network(self, engine, state: State) -> bool:
         return any(stage.network for stage in self.stages(engine, state))
