@@ -154,7 +154,7 @@ def test_exported_networks_match_torch(tmp_path, monkeypatch, calls):
         audio = models_input(calls["support"])
         reference = models.TorchRunner(models.segmentation_network())(audio)
         assert np.max(np.abs(segment(audio) - reference)) < 1e-3
-        from hearflow_overlap.networks import kaldi_fbank
+        from hearflow_overlap.features import kaldi_fbank
 
         fbank = kaldi_fbank(audio[0, 0, :48_000])
         fbank = np.ascontiguousarray((fbank - fbank.mean(axis=0))[None])
