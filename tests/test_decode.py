@@ -78,7 +78,7 @@ def test_mono_call_is_carried_once(engine, converted):
 
     audio = engine.decode(engine.fingerprint(converted["wav", "mono"]))
     assert np.shares_memory(audio.mono(), audio.samples)
-    separation = engine.separate(audio)
+    separation = engine.separate(engine.split(audio))
     assert np.shares_memory(separation.tracks[0].samples, audio.samples)
 
 
