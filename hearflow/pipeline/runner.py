@@ -8,15 +8,17 @@ from pathlib import Path
 from hearflow.media.audiofile import Fingerprint
 from hearflow.media.fetch import local_copy
 from hearflow.models import CallResult
-from hearflow.pipeline.steps import STEPS, initial_state
+from hearflow.pipeline.steps import STEPS, initial_state, spent_after
 from hearflow.pipeline.tail import CallOutcome, finish, write_formats
 
 
 def compute(engine, fingerprint: Fingerprint, source: str) -> CallResult:
     """Every step of ``STEPS``, in order, in this process. Stores and writes nothing."""
     state = initial_state(fingerprint, source)
-    for step in STEPS:
+    for index, step in enumerate(STEPS):
         state[step.writes] = step.run(engine, state)
+        for name in spent_after(index):
+            state.pop(name, None)
     return state["result"]
 
 

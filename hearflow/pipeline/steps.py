@@ -77,5 +77,13 @@ STEPS: tuple[Step, ...] = (
 )
 
 
+def spent_after(index: int) -> frozenset[str]:
+    """The state no step after ``STEPS[index]`` reads (the result excepted): a runner lets it go,
+    so the decoded call is not held through the analysis and the tail."""
+    later = {name for step in STEPS[index + 1:] for name in step.reads}
+    seen = {name for step in STEPS[: index + 1] for name in (*step.reads, step.writes)}
+    return frozenset(seen - later - {"result"})
+
+
 def initial_state(fingerprint, source: str) -> State:
     return {"fingerprint": fingerprint, "source": source}
