@@ -124,7 +124,8 @@ def long_call(path: Path, minutes: float, source: Path) -> float:
     return len(samples) * reps / rate
 
 
-def long_rows(work: Path, home: Path, lengths: list[float], format: str, source: Path) -> dict[str, dict]:
+def long_rows(work: Path, home: Path, lengths: list[float], format: str, source: Path,
+              extra: list[str]) -> dict[str, dict]:
     """Peak RSS (and time) of the bare peer and of ``hearflow analyze`` on each long call, and how
     each grows per extra 10 minutes between the shortest and the longest."""
     rows = {}
@@ -132,8 +133,8 @@ def long_rows(work: Path, home: Path, lengths: list[float], format: str, source:
         path = work / f"long-{minutes:g}.{format}"
         seconds = long_call(path, minutes, source)
         bare_s, bare_rss = bare([path])
-        ours_s, ours_rss, _ = hearflow(["analyze", path, "-q", "--max-size", "1000", "--db", work / f"long-{minutes:g}.db"],
-                                       home)
+        ours_s, ours_rss, _ = hearflow(["analyze", path, "-q", "--max-size", "1000", "--db",
+                                        work / f"long-{minutes:g}.db", *extra], home)
         path.unlink()
         rows[f"long-{minutes:g}min"] = {"audio_min": round(seconds / 60, 1), "format": format,
                                         "bare_s": round(bare_s, 1), "hearflow_s": round(ours_s, 1),
@@ -155,10 +156,18 @@ def main() -> None:
                         help="also measure peak RSS on a mono call this long (e.g. 30); repeatable")
     parser.add_argument("--long-format", choices=("flac", "mp3"), default="flac")
     parser.add_argument("--long-only", action="store_true", help="only the --long measurements")
+    parser.add_argument("--language", default=None,
+                        help="the spoken language for every hearflow command (e.g. en: no language detection)")
+    parser.add_argument("--hearflow-option", action="append", default=[], metavar="ARG",
+                        help="one more argument for every hearflow command (repeatable, e.g. --batch-size=8)")
     args = parser.parse_args()
+    extra = list(args.hearflow_option)
     rows: dict[str, dict] = {}
     with tempfile.TemporaryDirectory(prefix="hearflow-speed-") as tmp:
         work = Path(tmp)
+        if args.language:  # a config file, since `hearflow archive` has no --language
+            (work / "language.toml").write_text(f'[asr_options]\nlanguage = "{args.language}"\n')
+            extra += ["--config", str(work / "language.toml")]
         calls = {"mono-30s": (30, False), "mono-2min": (120, False), "stereo-40s": (40, True)}
         paths = {}
         for name, (seconds, stereo) in calls.items():
@@ -170,18 +179,18 @@ def main() -> None:
         home = work / "home"
         warm = work / "warm.wav"
         make_call(warm, 10, stereo=False, offset=7)
-        hearflow(["analyze", warm, "-q", "--db", work / "warm.db"], home)  # first-use preparation, untimed
+        hearflow(["analyze", warm, "-q", "--db", work / "warm.db", *extra], home)  # first-use preparation, untimed
         if args.long_only:
-            rows.update(long_rows(work, home, args.long, args.long_format, paths["mono-2min"]))
-            return _report(rows)
+            rows.update(long_rows(work, home, args.long, args.long_format, paths["mono-2min"], extra))
+            return _report(rows, extra)
 
         for name, path in paths.items():
             bare_s, bare_rss = bare([path])
-            ours_s, ours_rss, _ = hearflow(["analyze", path, "-q", "--db", work / f"{name}.db"], home)
+            ours_s, ours_rss, _ = hearflow(["analyze", path, "-q", "--db", work / f"{name}.db", *extra], home)
             rows[name] = {"bare_s": round(bare_s, 2), "hearflow_s": round(ours_s, 2),
                           "ratio": round(ours_s / bare_s, 2), "bare_rss_mb": bare_rss, "hearflow_rss_mb": ours_rss}
         bare_s, _ = bare([paths["mono-30s"]])
-        stored_s, _, _ = hearflow(["analyze", paths["mono-30s"], "-q", "--db", work / "mono-30s.db"], home)
+        stored_s, _, _ = hearflow(["analyze", paths["mono-30s"], "-q", "--db", work / "mono-30s.db", *extra], home)
         rows["stored"] = {"bare_s": round(bare_s, 2), "hearflow_s": round(stored_s, 2),
                           "ratio": round(stored_s / bare_s, 2)}
 
@@ -193,8 +202,8 @@ def main() -> None:
             index += 1
         files = sorted(archive.glob("*.wav"))
         loop_s, _ = bare(files)
-        first_s, _, run = hearflow(["archive", archive, "-q", "--json", "--db", work / "archive.db"], home)
-        again_s, _, _ = hearflow(["archive", archive, "-q", "--json", "--db", work / "archive.db"], home)
+        first_s, _, run = hearflow(["archive", archive, "-q", "--json", "--db", work / "archive.db", *extra], home)
+        again_s, _, _ = hearflow(["archive", archive, "-q", "--json", "--db", work / "archive.db", *extra], home)
         processed = json.loads(run.stdout)["processed"]
         rows["archive"] = {"files": len(files), "audio_min": round(total / 60, 1), "bare_loop_s": round(loop_s, 2),
                            "hearflow_s": round(first_s, 2), "throughput_ratio": round(loop_s / first_s, 2),
@@ -202,15 +211,17 @@ def main() -> None:
         rows["archive-rerun"] = {"hearflow_s": round(again_s, 2), "share_of_first": round(again_s / first_s, 3)}
 
         if args.long:
-            rows.update(long_rows(work, home, args.long, args.long_format, paths["mono-2min"]))
-    _report(rows)
+            rows.update(long_rows(work, home, args.long, args.long_format, paths["mono-2min"], extra))
+    _report(rows, extra)
 
 
-def _report(rows: dict[str, dict]) -> None:
+def _report(rows: dict[str, dict], extra: list[str]) -> None:
     load = os.getloadavg()
-    report = {"load_average": [round(x, 2) for x in load], "cpus": os.cpu_count(), "cases": rows}
+    report = {"load_average": [round(x, 2) for x in load], "cpus": os.cpu_count(), "hearflow_args": extra,
+              "cases": rows}
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=2))
+    print(f"hearflow arguments: {' '.join(extra) or '(defaults)'}")
     print(f"load average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} CPUs")
     for name, row in rows.items():
         print(f"{name:<14} " + "  ".join(f"{k}={v}" for k, v in row.items()))

@@ -156,7 +156,11 @@ class MonoDiarizer(Separator):
         device: Literal["auto", "cpu", "cuda"] = Field(default="auto", exclude=True)
 
     def separate(self, audio: Audio) -> Separation:
-        track = Track(audio.mono(), audio.sample_rate)
+        return self.separate_track(Track(audio.mono(), audio.sample_rate))
+
+    def separate_track(self, track: Track) -> Separation:
+        """The separation of the mixed-down call, given as a track (the pipeline makes it before
+        diarizing, so recognition can start on it at the same time)."""
         exclusive, overlapped = self.diarize_views(track.samples, track.sample_rate)
         notes = () if exclusive else ("diarization found no speech",)
         return Separation(mode="mono", tracks=(track,), turns=tuple(exclusive), overlapped=tuple(overlapped),

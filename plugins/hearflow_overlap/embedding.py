@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hearflow_overlap.features import kaldi_fbank
+from hearflow_overlap.fbank import kaldi_fbank
 from hearflow_overlap.segmentation import FRAME_STEP, LOCAL_SPEAKERS
 
 FBANK_SHIFT = 0.01  # seconds

@@ -1,5 +1,5 @@
-"""The filterbank CAM++ reads, in numpy alone: computing it needs no torch, so a diarization
-whose networks run on ONNX Runtime never loads torch (a couple of hundred MB resident)."""
+"""CAM++'s input features: the log mel filterbank Kaldi computes, in numpy (so a diarization whose
+networks run on ONNX Runtime never imports torch)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import math
 
 import numpy as np
 
-from hearflow_overlap.segmentation import RATE
+RATE = 16000
+
 
 def kaldi_fbank(samples: np.ndarray, mel_bins: int = 80) -> np.ndarray:
     """Log mel filterbank as Kaldi computes it (25 ms Povey windows every 10 ms, pre-emphasis
