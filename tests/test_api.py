@@ -460,6 +460,45 @@ def test_daily_cap_credit_and_the_ledger_matches_the_headers(server, cli, short_
         assert total_ms == sum(int(h.replace(".", "")) for h in headers)
 
 
+def test_queued_jobs_count_against_the_cap_and_the_credit(server, short_stereo, short_call):
+    """Eight uploads sent at once by a key whose allowance is less than one call: the first one
+    queued reserves its length, so exactly one is accepted, and none once it is billed."""
+    audio = short_stereo.read_bytes()
+    allowance = short_call.duration / 2
+    for options, status, code in (({"test": True, "daily_seconds": allowance}, 429, "daily_cap_reached"),
+                                  ({"credit_seconds": allowance}, 402, "credit_exhausted")):
+        _, secret = server.key(**options)
+        with server.client(secret) as http, ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(lambda n: http.post(JOBS, files={"audio": (f"call-{n}.wav", audio)},
+                                                        data={"channel": "true"}), range(8)))
+            accepted = [answer for answer in answers if answer.status_code == 202]
+            assert len(accepted) == 1, [answer.text for answer in answers]
+            for answer in answers:
+                if answer is not accepted[0]:
+                    assert_error(answer, status, code)
+            (reserved,) = sqlite3.connect(server.db).execute(
+                "SELECT reserved_ms FROM api_jobs WHERE id = ?", [accepted[0].json()["id"]]).fetchone()
+            assert abs(reserved - short_call.duration * 1000) < 50  # the upload's length, from its headers
+            done = wait_for_job(http, accepted[0].json()["id"])
+            assert done["status"] == "completed", done
+            assert_error(http.post(JOBS, files={"audio": ("again.wav", audio)}), status, code)
+
+
+def test_a_cancelled_job_gives_its_reservation_back(tmp_path, short_stereo, short_call):
+    queue_only = ApiServer(tmp_path, "--workers", "0").start()  # jobs stay queued
+    try:
+        _, secret = queue_only.key(credit_seconds=short_call.duration / 2)
+        with queue_only.client(secret) as http:
+            audio = short_stereo.read_bytes()
+            first = http.post(JOBS, files={"audio": ("first.wav", audio)})
+            assert first.status_code == 202, first.text
+            assert_error(http.post(JOBS, files={"audio": ("second.wav", audio)}), 402, "credit_exhausted")
+            assert http.delete(f"{JOBS}/{first.json()['id']}").json()["status"] == "cancelled"
+            assert http.post(JOBS, files={"audio": ("third.wav", audio)}).status_code == 202
+    finally:
+        queue_only.stop()
+
+
 def test_usage_sums_exactly_to_every_header_a_key_received(server, client, full, cli, stereo_job):
     """Each completed job's header is its ledger row to the millisecond, and `hearflow usage`
     prints the ledger's sums."""
