@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import ssl
 import time
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
@@ -13,10 +12,9 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 import srt
-import trustme
 
 from api_server import SHORT_CALL, SIGNING_SECRET, WEBHOOK_SECRET, ApiServer, wait_for_job
-from local_http import local_server
+from local_http import https_recording
 from webhook_receiver import Receiver
 
 MAX_BYTES = 5_000_000
@@ -52,20 +50,8 @@ def short_mono(short_call, tmp_path_factory):
 @pytest.fixture(scope="module")
 def https_audio(short_stereo, tmp_path_factory):
     """An https server with a throwaway CA, serving the short stereo call; records each GET."""
-    ca = trustme.CA()
-    folder = tmp_path_factory.mktemp("api-tls")
-    ca_file = folder / "ca.pem"
-    ca.cert_pem.write_to_path(str(ca_file))
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ca.issue_cert("127.0.0.1").configure_cert(context)
-    body, hits = short_stereo.read_bytes(), []
-
-    def respond(method, path, _):
-        hits.append(path)
-        return 200, "audio/wav", body
-
-    with local_server(respond, tls=context) as base:
-        yield base, ca_file, hits
+    with https_recording(short_stereo.read_bytes(), tmp_path_factory.mktemp("api-tls")) as served:
+        yield served
 
 
 @pytest.fixture(scope="module")
