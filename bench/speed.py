@@ -119,10 +119,18 @@ def main() -> None:
     parser.add_argument("--archive-minutes", type=float, default=8.0)
     parser.add_argument("--long", type=float, default=0.0, metavar="MINUTES",
                         help="also measure peak RSS on a mono call this long (e.g. 30)")
+    parser.add_argument("--language", default=None,
+                        help="the spoken language for every hearflow command (e.g. en: no language detection)")
+    parser.add_argument("--hearflow-option", action="append", default=[], metavar="ARG",
+                        help="one more argument for every hearflow command (repeatable, e.g. --batch-size=8)")
     args = parser.parse_args()
+    extra = list(args.hearflow_option)
     rows: dict[str, dict] = {}
     with tempfile.TemporaryDirectory(prefix="hearflow-speed-") as tmp:
         work = Path(tmp)
+        if args.language:  # a config file, since `hearflow archive` has no --language
+            (work / "language.toml").write_text(f'[asr_options]\nlanguage = "{args.language}"\n')
+            extra += ["--config", str(work / "language.toml")]
         calls = {"mono-30s": (30, False), "mono-2min": (120, False), "stereo-40s": (40, True)}
         paths = {}
         for name, (seconds, stereo) in calls.items():
@@ -132,15 +140,15 @@ def main() -> None:
         home = work / "home"
         warm = work / "warm.wav"
         make_call(warm, 10, stereo=False, offset=7)
-        hearflow(["analyze", warm, "-q", "--db", work / "warm.db"], home)  # first-use preparation, untimed
+        hearflow(["analyze", warm, "-q", "--db", work / "warm.db", *extra], home)  # first-use preparation, untimed
 
         for name, path in paths.items():
             bare_s, bare_rss = bare([path])
-            ours_s, ours_rss, _ = hearflow(["analyze", path, "-q", "--db", work / f"{name}.db"], home)
+            ours_s, ours_rss, _ = hearflow(["analyze", path, "-q", "--db", work / f"{name}.db", *extra], home)
             rows[name] = {"bare_s": round(bare_s, 2), "hearflow_s": round(ours_s, 2),
                           "ratio": round(ours_s / bare_s, 2), "bare_rss_mb": bare_rss, "hearflow_rss_mb": ours_rss}
         bare_s, _ = bare([paths["mono-30s"]])
-        stored_s, _, _ = hearflow(["analyze", paths["mono-30s"], "-q", "--db", work / "mono-30s.db"], home)
+        stored_s, _, _ = hearflow(["analyze", paths["mono-30s"], "-q", "--db", work / "mono-30s.db", *extra], home)
         rows["stored"] = {"bare_s": round(bare_s, 2), "hearflow_s": round(stored_s, 2),
                           "ratio": round(stored_s / bare_s, 2)}
 
@@ -152,8 +160,8 @@ def main() -> None:
             index += 1
         files = sorted(archive.glob("*.wav"))
         loop_s, _ = bare(files)
-        first_s, _, run = hearflow(["archive", archive, "-q", "--json", "--db", work / "archive.db"], home)
-        again_s, _, _ = hearflow(["archive", archive, "-q", "--json", "--db", work / "archive.db"], home)
+        first_s, _, run = hearflow(["archive", archive, "-q", "--json", "--db", work / "archive.db", *extra], home)
+        again_s, _, _ = hearflow(["archive", archive, "-q", "--json", "--db", work / "archive.db", *extra], home)
         processed = json.loads(run.stdout)["processed"]
         rows["archive"] = {"files": len(files), "audio_min": round(total / 60, 1), "bare_loop_s": round(loop_s, 2),
                            "hearflow_s": round(first_s, 2), "throughput_ratio": round(loop_s / first_s, 2),
@@ -164,16 +172,18 @@ def main() -> None:
             path = work / "long.flac"
             seconds = long_call(path, args.long, paths["mono-2min"])
             bare_s, bare_rss = bare([path])
-            ours_s, ours_rss, _ = hearflow(["analyze", path, "-q", "--max-size", "1000", "--db", work / "long.db"],
+            ours_s, ours_rss, _ = hearflow(["analyze", path, "-q", "--max-size", "1000", "--db", work / "long.db", *extra],
                                            home)
             rows[f"long-{args.long:g}min"] = {"audio_min": round(seconds / 60, 1), "bare_s": round(bare_s, 1),
                                              "hearflow_s": round(ours_s, 1), "bare_rss_mb": bare_rss,
                                              "hearflow_rss_mb": ours_rss}
 
     load = os.getloadavg()
-    report = {"load_average": [round(x, 2) for x in load], "cpus": os.cpu_count(), "cases": rows}
+    report = {"load_average": [round(x, 2) for x in load], "cpus": os.cpu_count(), "hearflow_args": extra,
+              "cases": rows}
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=2))
+    print(f"hearflow arguments: {' '.join(extra) or '(defaults)'}")
     print(f"load average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} CPUs")
     for name, row in rows.items():
         print(f"{name:<14} " + "  ".join(f"{k}={v}" for k, v in row.items()))

@@ -123,7 +123,7 @@ def test_telephone_mulaw_8k(calls, registry, tmp_path):
     engine = Engine(AnalyzeSettings(diarizer="embedded", analyzer="none"), registry=registry)
     audio = engine.decode(engine.fingerprint(target))
     assert audio.sample_rate == 8000
-    separation = engine.separate(audio)
+    separation = engine.separate(engine.split(audio))
     assert separation.diarized and separation.mode == "mono"
     assert der(call.turns, separation.turns) <= 0.10
 

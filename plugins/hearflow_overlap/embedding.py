@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hearflow_overlap.fbank import kaldi_fbank
 from hearflow_overlap.segmentation import FRAME_STEP, LOCAL_SPEAKERS
 
 FBANK_SHIFT = 0.01  # seconds
@@ -39,8 +40,6 @@ def window_pieces(audio: np.ndarray, activity: np.ndarray, run, *, zone: tuple[i
     activity[zone[1]:] = 0
     if not activity.any():
         return []
-    from hearflow_overlap.networks import kaldi_fbank  # torch: loaded by the first diarization, not at start-up
-
     fbank = kaldi_fbank(audio)
     # which segmentation frame each filterbank frame falls in
     segment_frame = np.minimum(((np.arange(len(fbank)) * FBANK_SHIFT + FBANK_CENTRE) / FRAME_STEP).astype(int),
