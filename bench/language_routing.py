@@ -10,7 +10,8 @@ in the same run, on the synthetic support call (both channels mixed, about 40 s)
 - auto:        the default: base detects the language, tiny.en transcribes English
 - base:        base transcribes English itself (--model base --language en)
 
-Prints the median wall time of each, its ratio to bare, and the WER against the script.
+Prints the median wall time of each, its ratio to bare, the median CPU time (user + system, all
+threads; steadier than wall time on a loaded machine) and the WER against the script.
 Figures also go to bench/results/language_routing.json.
 """
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import statistics
 import subprocess
 import sys
@@ -47,6 +49,11 @@ def child(path: str, options: dict | None) -> str:
     return " ".join(segment.text for segment in WhisperAsr(options).transcribe(samples, rate).segments)
 
 
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=1)
@@ -62,26 +69,29 @@ def main() -> None:
 
     call = build_call()
     times: dict[str, list[float]] = {way: [] for way in WAYS}
+    cpu: dict[str, list[float]] = {way: [] for way in WAYS}
     errors: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "call.wav"
         write_call(call, path, stereo=False)
         for _ in range(args.repeat):
             for way, options in WAYS.items():  # interleaved, so load changes hit every way alike
-                started = time.perf_counter()
+                started, used = time.perf_counter(), _children_cpu()
                 output = subprocess.run([sys.executable, __file__, "--child", str(path), json.dumps(options)],
                                         check=True, capture_output=True, text=True).stdout
                 times[way].append(time.perf_counter() - started)
+                cpu[way].append(_children_cpu() - used)
                 errors[way] = wer(call.text_of(), json.loads(output.strip().splitlines()[-1]))
-    bare = statistics.median(times["bare"])
+    bare, bare_cpu = statistics.median(times["bare"]), statistics.median(cpu["bare"])
     print(f"call {call.duration:.1f} s mono; median of {args.repeat} run(s)")
-    print(f"{'way':<9} {'time':>7} {'vs bare':>8} {'WER':>6}")
+    print(f"{'way':<9} {'time':>7} {'vs bare':>8} {'CPU':>7} {'vs bare':>8} {'WER':>6}")
     for way in WAYS:
-        median = statistics.median(times[way])
-        print(f"{way:<9} {median:>6.1f}s {median / bare:>7.2f}x {errors[way]:>6.3f}")
+        median, median_cpu = statistics.median(times[way]), statistics.median(cpu[way])
+        print(f"{way:<9} {median:>6.1f}s {median / bare:>7.2f}x {median_cpu:>6.1f}s {median_cpu / bare_cpu:>7.2f}x "
+              f"{errors[way]:>6.3f}")
     results = ROOT / "bench" / "results"
     results.mkdir(exist_ok=True)
-    (results / "language_routing.json").write_text(json.dumps({"times": times, "wer": errors}, indent=2))
+    (results / "language_routing.json").write_text(json.dumps({"times": times, "cpu": cpu, "wer": errors}, indent=2))
 
 
 if __name__ == "__main__":
