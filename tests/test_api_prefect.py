@@ -78,8 +78,8 @@ def test_jobs_run_on_a_prefect_work_pool_once_each_across_a_kill_9(tmp_path, rec
             while not all(flow_runs_named(f"job {job_id}") for job_id in ids) and time.monotonic() < deadline:
                 time.sleep(0.3)
             server.kill()  # runs were created; the server that made them is gone
-            server.start()  # takes its jobs back once the dead instance's pid is gone
-            worker = start_worker(pool, tmp_path / "worker.log", env)
+            worker = start_worker(pool, tmp_path / "worker.log", env)  # runs them while the server restarts
+            server.start()  # takes its jobs back once the dead instance's pid is gone, and asks again
             with server.client(secret) as again:
                 done = [wait_for_job(again, job_id, timeout=240) for job_id in ids]
                 for job in done:
