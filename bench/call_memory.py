@@ -7,7 +7,8 @@ For each length, a fresh process loads the default engine (models prepared first
 after it, the step's own peak (the kernel's high-water mark is reset before each step through
 ``/proc/self/clear_refs``) and the numpy arrays the pipeline state then holds. The decode child's
 peak (a forked process) is read apart. The call is the synthetic support call (espeak-ng, 22.05
-kHz) tiled to the length and written with soundfile (FLAC, WAV) or ffmpeg (MP3, 64 kb/s).
+kHz) laid end to end, whole copies, for at least the length, and written with soundfile (FLAC,
+WAV) or ffmpeg (MP3, 64 kb/s); the WER of the transcript against the script is printed too.
 With two or more lengths, it prints how each figure grows per extra 10 minutes.
 Figures go to stdout and bench/results/call_memory.json.
 """
@@ -26,14 +27,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def make_call(path: Path, minutes: float) -> float:
+def make_call(path: Path, minutes: float) -> str:
+    """The call, whole copies of it end to end for at least ``minutes``; returns what is said."""
     import numpy as np
     import soundfile
 
     from hearflow.media.synth import build_call
 
     call = build_call()
-    mono = np.tile(call.mono, int(np.ceil(minutes * 60 / call.duration)))[: int(minutes * 60 * call.rate)]
+    repeats = int(np.ceil(minutes * 60 / call.duration))
+    mono = np.tile(call.mono, repeats)
     if path.suffix == ".mp3":
         wav = path.with_suffix(".wav")
         soundfile.write(str(wav), mono, call.rate, subtype="PCM_16")
@@ -42,7 +45,7 @@ def make_call(path: Path, minutes: float) -> float:
         wav.unlink()
     else:
         soundfile.write(str(path), mono, call.rate, subtype="PCM_16")
-    return len(mono) / call.rate
+    return " ".join([call.text_of()] * repeats)
 
 
 def _status(field: str) -> float:
@@ -80,9 +83,11 @@ def _held_arrays_mb(value, seen=None) -> float:
     return 0.0
 
 
-def child(path: str) -> dict:
+def child(path: str, reference: str) -> dict:
+    from hearflow.evaluation.scoring import wer
+
     from hearflow.pipeline.engine import Engine
-    from hearflow.pipeline.steps import STEPS, initial_state
+    from hearflow.pipeline.steps import STEPS, initial_state, spent_after
     from hearflow.settings import AnalyzeSettings
 
     rows = []
@@ -92,24 +97,29 @@ def child(path: str) -> dict:
     rows.append({"step": "prepare", "rss_mb": round(_status("VmRSS")), "peak_mb": round(_status("VmHWM")),
                  "held_mb": 0, "seconds": round(time.perf_counter() - start, 1)})
     state = initial_state(engine.fingerprint(path), path)
-    for step in STEPS:
+    for index, step in enumerate(STEPS):  # as hearflow.pipeline.runner.compute walks them
         _reset_peak()
         begun = time.perf_counter()
         state[step.writes] = step.run(engine, state)
+        for name in spent_after(index):
+            state.pop(name, None)
         rows.append({"step": step.name, "rss_mb": round(_status("VmRSS")), "peak_mb": round(_status("VmHWM")),
                      "held_mb": round(_held_arrays_mb(state)), "seconds": round(time.perf_counter() - begun, 1)})
     decode_child = round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
     result = state["result"]
     return {"steps": rows, "decode_child_peak_mb": decode_child, "audio_s": result.audio_seconds,
             "words": sum(len(s.words) for s in result.segments), "speakers": len(result.speaker_timing),
+            "wer": round(wer(reference, " ".join(s.text for s in result.segments)), 4),
             "process_peak_mb": max(row["peak_mb"] for row in rows)}
 
 
 def measure(minutes: float, format: str) -> dict:
     with tempfile.TemporaryDirectory(prefix="hearflow-memory-") as tmp:
         path = Path(tmp) / f"call.{format}"
-        make_call(path, minutes)
-        done = subprocess.run([sys.executable, __file__, "--child", str(path)], capture_output=True, text=True)
+        reference = Path(tmp) / "reference.txt"
+        reference.write_text(make_call(path, minutes))
+        done = subprocess.run([sys.executable, __file__, "--child", str(path), str(reference)], capture_output=True,
+                              text=True)
         if done.returncode:
             raise RuntimeError(done.stderr[-3000:])
         row = json.loads(done.stdout.strip().splitlines()[-1])
@@ -122,17 +132,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=float, action="append", help="call length (repeatable; default 30)")
     parser.add_argument("--format", default="flac", choices=("flac", "wav", "mp3"))
-    parser.add_argument("--child", metavar="FILE", help=argparse.SUPPRESS)
+    parser.add_argument("--child", nargs=2, metavar=("FILE", "REFERENCE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(child(args.child)))
+        print(json.dumps(child(args.child[0], Path(args.child[1]).read_text())))
         return
     runs = []
     for minutes in args.minutes or [30.0]:
         run = measure(minutes, args.format)
         runs.append(run)
-        print(f"\n{minutes:g} min mono {args.format} ({run['file_mb']} MB file), {run['words']} words, "
-              f"{run['speakers']} speakers; decode child peak {run['decode_child_peak_mb']} MB")
+        print(f"\n{run['audio_s'] / 60:.1f} min mono {args.format} ({run['file_mb']} MB file), {run['words']} words, "
+              f"WER {run['wer']:.3f}, {run['speakers']} speakers; decode child peak {run['decode_child_peak_mb']} MB")
         print(f"{'step':<11} {'RSS after':>10} {'step peak':>10} {'arrays held':>12} {'time':>8}")
         for row in run["steps"]:
             print(f"{row['step']:<11} {row['rss_mb']:>7} MB {row['peak_mb']:>7} MB {row['held_mb']:>9} MB "
@@ -140,8 +150,8 @@ def main() -> None:
         print(f"process peak {run['process_peak_mb']} MB", flush=True)
     if len(runs) >= 2:
         first, last = runs[0], runs[-1]
-        per10 = 10 / (last["minutes"] - first["minutes"])
-        print(f"\ngrowth per extra 10 minutes ({first['minutes']:g} → {last['minutes']:g} min): "
+        per10 = 600 / (last["audio_s"] - first["audio_s"])
+        print(f"\ngrowth per extra 10 minutes ({first['audio_s'] / 60:.1f} → {last['audio_s'] / 60:.1f} min): "
               f"process peak {(last['process_peak_mb'] - first['process_peak_mb']) * per10:+.0f} MB")
     load = os.getloadavg()
     print(f"load average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} CPUs")

@@ -78,8 +78,8 @@ def test_mono_call_is_carried_once(engine, converted):
 
     audio = engine.decode(engine.fingerprint(converted["wav", "mono"]))
     assert np.shares_memory(audio.mono(), audio.samples)
-    separation = engine.separate(engine.split(audio))
-    assert np.shares_memory(separation.tracks[0].samples, audio.samples)
+    split = engine.split(audio)  # the track the diarizer and the recogniser both read
+    assert np.shares_memory(split.tracks[0].samples, audio.samples)
 
 
 def test_a_decoder_that_only_implements_decode_still_works(engine, mono_wav):
@@ -103,3 +103,30 @@ def test_a_decoder_that_only_implements_decode_still_works(engine, mono_wav):
     reference = engine.decode(print_)
     assert audio.samples.shape == reference.samples.shape and audio.file_rate == reference.file_rate
     assert (audio.samples == reference.samples).all()
+
+
+def test_the_decoded_call_is_let_go_once_the_result_is_assembled(engine, mono_wav, monkeypatch):
+    """The runner drops what no later step reads: the samples are gone before metrics and analysis."""
+    import gc
+    import weakref
+
+    from hearflow.pipeline.runner import compute
+
+    seen = {}
+    decode, measure = engine.decode, engine.measure
+
+    def decoding(print_):
+        audio = decode(print_)
+        seen["audio"] = weakref.ref(audio)
+        return audio
+
+    def measuring(result):
+        gc.collect()
+        seen["alive at measure"] = seen["audio"]() is not None
+        return measure(result)
+
+    monkeypatch.setattr(engine, "decode", decoding)
+    monkeypatch.setattr(engine, "measure", measuring)
+    result = compute(engine, engine.fingerprint(mono_wav), str(mono_wav))
+    assert result.segments and result.sample_rate == 22050  # the recording's own rate is what is reported
+    assert seen["alive at measure"] is False

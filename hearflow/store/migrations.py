@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlite_utils import Migrations
+from hearflow.store.sqlite import Migrations
 
 migrations = Migrations("hearflow")
 
