@@ -11,6 +11,7 @@ from dataclasses import replace
 
 from hearflow.pipeline.attribute import attribute, speaker_timing
 from hearflow.pipeline.redact import redact_result
+from hearflow.media.audio import STAGE_RATE
 from hearflow.media.audiofile import Fingerprint, fingerprint
 from hearflow.media.isolated import decode_with_limit
 from hearflow.errors import ConfigError, HearflowError, InputError
@@ -127,8 +128,9 @@ class Engine:
     def fingerprint(self, path) -> Fingerprint:
         return fingerprint(path, max_bytes=self.settings.max_bytes)
 
-    def decode(self, print_: Fingerprint) -> Audio:
-        """The narrowest decoder that succeeds, each in a child process killed past the time limit."""
+    def decode(self, print_: Fingerprint, rate: int | None = STAGE_RATE) -> Audio:
+        """The narrowest decoder that succeeds, each in a child process killed past the time limit.
+        Every channel comes at ``rate`` Hz, the stages' rate (None: the file's own rate)."""
         report("decode", None, print_.format)
         error = None
         decoders = self.decoders_for(print_.format)
@@ -136,7 +138,7 @@ class Engine:
             try:
                 return decode_with_limit(decoder_class, print_.path, format=print_.format, sha256=print_.sha256,
                                          size_bytes=print_.size_bytes, seconds=self.settings.decode_timeout,
-                                         preload=self.registry.stages("decoder"))
+                                         rate=rate, preload=self.registry.stages("decoder"))
             except InputError as exc:
                 if exc.code == "decode_timeout":
                     raise  # a hang is not retried by another decoder: it could hang as long again
@@ -226,7 +228,7 @@ class Engine:
             model=transcripts[0].model if transcripts else None,
             audio_seconds=round(audio.duration, 3),
             channels=audio.channels,
-            sample_rate=audio.sample_rate,
+            sample_rate=audio.file_rate,  # the recording's, not the stages' 16 kHz
             segments=segments,
             speaker_timing=speaker_timing(segments) or _silent_speakers(separation.tracks),
             notes=separation.notes,

@@ -81,6 +81,14 @@ STEPS: tuple[Step, ...] = (
 )
 
 
+def spent_after(done: int) -> frozenset[str]:
+    """The state none of the steps after the first ``done`` reads (the result excepted): a runner
+    lets it go, so the decoded call is not held through the analysis and the tail."""
+    later = {name for step in STEPS[done:] for name in step.reads}
+    seen = {name for step in STEPS[:done] for name in (*step.reads, step.writes)}
+    return frozenset(seen - later - {"result"})
+
+
 def waves(steps: tuple[Step, ...] = STEPS) -> list[tuple[Step, ...]]:
     """The steps in order, in groups a runner may run at once: consecutive steps none of which
     reads or writes what another of the group writes (diarization and recognition of a call)."""

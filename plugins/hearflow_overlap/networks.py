@@ -10,9 +10,6 @@ checkpoints' keys, which is why some of them read like the original code's.
 
 from __future__ import annotations
 
-import math
-
-import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
