@@ -4,13 +4,16 @@ It follows the shape of pyannote's speaker-diarization pipeline, on weights ship
 
 1. 10 s windows every ``step`` seconds; segmentation-3.0 labels up to three local speakers per
    frame, overlap included (:mod:`~hearflow_overlap.segmentation`).
-2. CAM++ embeddings of each local speaker's speech in pieces of up to three seconds, from the
+2. CAM++ embeddings of each local speaker's speech in pieces of up to ``piece`` seconds, from the
    frames where that speaker talks alone if possible; each window embeds only its own share of
    the call, so the cost is one pass over the speech (:mod:`~hearflow_overlap.embedding`).
-3. Agglomerative clustering of those embeddings; the threshold gives the speaker count unless the
-   hints fix or bound it (:mod:`~hearflow_overlap.clustering`).
-4. Overlapping windows are averaged back onto the call's frames, keeping as many speakers per frame
-   as the windows heard (:mod:`~hearflow_overlap.reconstruction`).
+3. Speech the Silero VAD hears where the windows hear nobody (a whispered voice) is embedded as
+   stretches of its own (:mod:`~hearflow_overlap.rescue`).
+4. Agglomerative clustering of those embeddings; the threshold and the clusters' cohesion give the
+   speaker count unless the hints fix or bound it (:mod:`~hearflow_overlap.clustering`).
+5. Every window votes for the global speakers of its local speakers in all its frames; per frame
+   the speakers with most votes are active, as many as the windows heard
+   (:mod:`~hearflow_overlap.reconstruction`).
 
 Memory stays flat in call length apart from a few bytes per frame: windows are segmented and
 embedded a batch at a time, and only their small activity matrices and embeddings are kept.
@@ -42,8 +45,13 @@ class OverlapDiarizer(MonoDiarizer):
         step: float = Field(default=4.0, ge=0.5, le=10, description="seconds between 10 s windows")
         threshold: float = Field(default=0.3, gt=-1, lt=1,
                                  description="centroid cosine similarity below which clusters stop merging")
-        min_speech: float = Field(default=1.0, ge=0, description="a cluster with less speech (seconds) joins the nearest speaker")
-        piece: float = Field(default=3.0, gt=0.5, le=10, description="longest stretch one embedding covers, seconds")
+        margin: float = Field(default=0.25, ge=0, le=2, description=(
+            "tight clusters merge only above their cohesion (members' mean similarity to the centroid) "
+            "less this"))
+        min_speech: float = Field(default=0.6, ge=0, description="a cluster with less speech (seconds) joins the nearest speaker")
+        min_share: float = Field(default=0.02, ge=0, lt=0.5, description=(
+            "so does a cluster with less than this share of the call's embedded speech"))
+        piece: float = Field(default=4.0, gt=0.5, le=10, description="longest stretch one embedding covers, seconds")
         max_embedded: float = Field(default=2.0, gt=0.2, description="seconds of a piece the embedding hears")
         min_clean: float = Field(default=0.6, ge=0, description="seconds of solo speech an embedding prefers")
         min_active: float = Field(default=0.3, ge=0, description="less speech in a window gives no embedding")
@@ -117,7 +125,8 @@ def frame_turns(heard: LocalSpeakers, options) -> tuple[list[Turn], list[Turn]]:
     """Exclusive and overlapped turns: the pieces clustered, their speakers voted back onto the frames."""
     embeddings, places, total = np.stack(heard.vectors), np.array(heard.places), heard.total
     centroids = clustering.cluster(
-        embeddings, places, threshold=options.threshold, min_speech=options.min_speech,
+        embeddings, places, threshold=options.threshold, margin=options.margin, min_speech=options.min_speech,
+        min_share=options.min_share,
         seconds_per_frame=FRAME_STEP,
         num_speakers=options.num_speakers, min_speakers=options.min_speakers,
         max_speakers=options.max_speakers)
