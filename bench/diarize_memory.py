@@ -1,9 +1,10 @@
 """Peak memory of the overlap diarizer against call length: is it flat?
 
 For each length (minutes), a fresh process builds a three-voice espeak-ng call (as
-``bench/diarize.py --long`` does), notes its resident memory with the call in hand, runs the
-diarizer, and reports the peak. The call itself grows with its length (float32 at 22.05 kHz,
-about 5 MB a minute); what the diarizer adds on top should not.
+``bench/diarize.py --long`` does), resamples it to 16 kHz as decoding does for the pipeline,
+notes its resident memory with the call in hand, runs the diarizer, and reports the peak. The
+call itself grows with its length (float32 at 16 kHz, 3.84 MB a minute); what the diarizer adds
+on top should not.
 
 Run: ``.venv/bin/python bench/diarize_memory.py [--diarizer overlap] [7.5 30]``
 """
@@ -26,9 +27,11 @@ def measure(minutes: float, diarizer: str) -> dict:
     sys.path.insert(0, str(ROOT / "tests"))
     from diarize import long_call
 
+    from hearflow import STAGE_RATE, resample
     from hearflow.plugins.manager import build_registry
 
     samples, rate, _ = long_call(minutes)
+    samples, rate = resample(samples, rate, STAGE_RATE), STAGE_RATE
     stage = build_registry().get("separator", diarizer)()
     stage.diarize_views(samples[: rate * 12], rate)  # models loaded before the baseline
     before = _rss_mb()

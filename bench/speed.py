@@ -11,9 +11,11 @@ Cases (the ratios the speed issue sets targets for):
   stored                            the 30 s call again, already stored: hearflow / bare
   archive                           >= 8 min of mono calls: bare sequential loop / hearflow archive
   archive-rerun                     the unchanged archive again, as a share of the first run
-  long-call RSS (--long MINUTES)    peak RSS of hearflow analyze and of the bare peer on one long call
+  long-call RSS (--long MINUTES)    peak RSS of hearflow analyze and of the bare peer on one long mono
+                                    call (repeatable: with two lengths, the growth per extra 10 minutes)
 
-Run from the repository root: ``.venv/bin/python bench/speed.py [--long 30] [--archive-minutes 8]``.
+Run from the repository root: ``.venv/bin/python bench/speed.py [--long 30] [--archive-minutes 8]``;
+``--long-only`` skips the other cases, ``--long-format mp3`` writes the long calls as MP3 (64 kb/s).
 Prints a table and writes bench/results/speed.json. Nothing else should be busy on the machine.
 """
 
@@ -105,42 +107,90 @@ def make_call(path: Path, seconds: float, *, stereo: bool, offset: int = 0) -> f
 
 
 def long_call(path: Path, minutes: float, source: Path) -> float:
-    """A long mono call: a short one tiled (as FLAC, so the file stays under the size limit)."""
+    """A long mono call: a short one tiled, as FLAC (so it stays under the size limit up to about
+    80 minutes) or, for a ``.mp3`` path, as 64 kb/s MP3 through ffmpeg."""
     import soundfile
 
     samples, rate = soundfile.read(source, dtype="float32")
     reps = int(np.ceil(minutes * 60 / (len(samples) / rate)))
-    soundfile.write(path, np.tile(samples, reps), rate, format="FLAC")
+    if path.suffix == ".mp3":
+        wav = path.with_suffix(".wav")
+        soundfile.write(wav, np.tile(samples, reps), rate, subtype="PCM_16")
+        subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-i", str(wav), "-c:a", "libmp3lame", "-b:a", "64k",
+                        str(path)], check=True)
+        wav.unlink()
+    else:
+        soundfile.write(path, np.tile(samples, reps), rate, format="FLAC")
     return len(samples) * reps / rate
+
+
+def long_rows(work: Path, home: Path, lengths: list[float], format: str, source: Path,
+              extra: list[str]) -> dict[str, dict]:
+    """Peak RSS (and time) of the bare peer and of ``hearflow analyze`` on each long call, and how
+    each grows per extra 10 minutes between the shortest and the longest."""
+    rows = {}
+    for minutes in lengths:
+        path = work / f"long-{minutes:g}.{format}"
+        seconds = long_call(path, minutes, source)
+        bare_s, bare_rss = bare([path])
+        ours_s, ours_rss, _ = hearflow(["analyze", path, "-q", "--max-size", "1000", "--db",
+                                        work / f"long-{minutes:g}.db", *extra], home)
+        path.unlink()
+        rows[f"long-{minutes:g}min"] = {"audio_min": round(seconds / 60, 1), "format": format,
+                                        "bare_s": round(bare_s, 1), "hearflow_s": round(ours_s, 1),
+                                        "bare_rss_mb": bare_rss, "hearflow_rss_mb": ours_rss,
+                                        "rss_ratio": round(ours_rss / bare_rss, 2)}
+    first, last = rows[f"long-{min(lengths):g}min"], rows[f"long-{max(lengths):g}min"]
+    if last["audio_min"] > first["audio_min"]:
+        per10 = 10 / (last["audio_min"] - first["audio_min"])
+        rows["long-growth"] = {side: round((last[f"{side}_rss_mb"] - first[f"{side}_rss_mb"]) * per10)
+                               for side in ("bare", "hearflow")}
+        rows["long-growth"]["unit"] = "MB of peak RSS per extra 10 minutes"
+    return rows
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--archive-minutes", type=float, default=8.0)
-    parser.add_argument("--long", type=float, default=0.0, metavar="MINUTES",
-                        help="also measure peak RSS on a mono call this long (e.g. 30)")
+    parser.add_argument("--long", type=float, action="append", default=[], metavar="MINUTES",
+                        help="also measure peak RSS on a mono call this long (e.g. 30); repeatable")
+    parser.add_argument("--long-format", choices=("flac", "mp3"), default="flac")
+    parser.add_argument("--long-only", action="store_true", help="only the --long measurements")
+    parser.add_argument("--language", default=None,
+                        help="the spoken language for every hearflow command (e.g. en: no language detection)")
+    parser.add_argument("--hearflow-option", action="append", default=[], metavar="ARG",
+                        help="one more argument for every hearflow command (repeatable, e.g. --batch-size=8)")
     args = parser.parse_args()
+    extra = list(args.hearflow_option)
     rows: dict[str, dict] = {}
     with tempfile.TemporaryDirectory(prefix="hearflow-speed-") as tmp:
         work = Path(tmp)
+        if args.language:  # a config file, since `hearflow archive` has no --language
+            (work / "language.toml").write_text(f'[asr_options]\nlanguage = "{args.language}"\n')
+            extra += ["--config", str(work / "language.toml")]
         calls = {"mono-30s": (30, False), "mono-2min": (120, False), "stereo-40s": (40, True)}
         paths = {}
         for name, (seconds, stereo) in calls.items():
+            if args.long_only and name != "mono-2min":  # the long calls are tiled from it
+                continue
             paths[name] = work / f"{name}.wav"
             make_call(paths[name], seconds, stereo=stereo, offset=len(paths))
-        bare([paths["mono-30s"]])  # warm the file cache and the model file once, for both sides
+        bare(list(paths.values())[:1])  # warm the file cache and the model file once, for both sides
         home = work / "home"
         warm = work / "warm.wav"
         make_call(warm, 10, stereo=False, offset=7)
-        hearflow(["analyze", warm, "-q", "--db", work / "warm.db"], home)  # first-use preparation, untimed
+        hearflow(["analyze", warm, "-q", "--db", work / "warm.db", *extra], home)  # first-use preparation, untimed
+        if args.long_only:
+            rows.update(long_rows(work, home, args.long, args.long_format, paths["mono-2min"], extra))
+            return _report(rows, extra)
 
         for name, path in paths.items():
             bare_s, bare_rss = bare([path])
-            ours_s, ours_rss, _ = hearflow(["analyze", path, "-q", "--db", work / f"{name}.db"], home)
+            ours_s, ours_rss, _ = hearflow(["analyze", path, "-q", "--db", work / f"{name}.db", *extra], home)
             rows[name] = {"bare_s": round(bare_s, 2), "hearflow_s": round(ours_s, 2),
                           "ratio": round(ours_s / bare_s, 2), "bare_rss_mb": bare_rss, "hearflow_rss_mb": ours_rss}
         bare_s, _ = bare([paths["mono-30s"]])
-        stored_s, _, _ = hearflow(["analyze", paths["mono-30s"], "-q", "--db", work / "mono-30s.db"], home)
+        stored_s, _, _ = hearflow(["analyze", paths["mono-30s"], "-q", "--db", work / "mono-30s.db", *extra], home)
         rows["stored"] = {"bare_s": round(bare_s, 2), "hearflow_s": round(stored_s, 2),
                           "ratio": round(stored_s / bare_s, 2)}
 
@@ -152,8 +202,8 @@ def main() -> None:
             index += 1
         files = sorted(archive.glob("*.wav"))
         loop_s, _ = bare(files)
-        first_s, _, run = hearflow(["archive", archive, "-q", "--json", "--db", work / "archive.db"], home)
-        again_s, _, _ = hearflow(["archive", archive, "-q", "--json", "--db", work / "archive.db"], home)
+        first_s, _, run = hearflow(["archive", archive, "-q", "--json", "--db", work / "archive.db", *extra], home)
+        again_s, _, _ = hearflow(["archive", archive, "-q", "--json", "--db", work / "archive.db", *extra], home)
         processed = json.loads(run.stdout)["processed"]
         rows["archive"] = {"files": len(files), "audio_min": round(total / 60, 1), "bare_loop_s": round(loop_s, 2),
                            "hearflow_s": round(first_s, 2), "throughput_ratio": round(loop_s / first_s, 2),
@@ -161,19 +211,17 @@ def main() -> None:
         rows["archive-rerun"] = {"hearflow_s": round(again_s, 2), "share_of_first": round(again_s / first_s, 3)}
 
         if args.long:
-            path = work / "long.flac"
-            seconds = long_call(path, args.long, paths["mono-2min"])
-            bare_s, bare_rss = bare([path])
-            ours_s, ours_rss, _ = hearflow(["analyze", path, "-q", "--max-size", "1000", "--db", work / "long.db"],
-                                           home)
-            rows[f"long-{args.long:g}min"] = {"audio_min": round(seconds / 60, 1), "bare_s": round(bare_s, 1),
-                                             "hearflow_s": round(ours_s, 1), "bare_rss_mb": bare_rss,
-                                             "hearflow_rss_mb": ours_rss}
+            rows.update(long_rows(work, home, args.long, args.long_format, paths["mono-2min"], extra))
+    _report(rows, extra)
 
+
+def _report(rows: dict[str, dict], extra: list[str]) -> None:
     load = os.getloadavg()
-    report = {"load_average": [round(x, 2) for x in load], "cpus": os.cpu_count(), "cases": rows}
+    report = {"load_average": [round(x, 2) for x in load], "cpus": os.cpu_count(), "hearflow_args": extra,
+              "cases": rows}
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=2))
+    print(f"hearflow arguments: {' '.join(extra) or '(defaults)'}")
     print(f"load average at the end: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} on {os.cpu_count()} CPUs")
     for name, row in rows.items():
         print(f"{name:<14} " + "  ".join(f"{k}={v}" for k, v in row.items()))

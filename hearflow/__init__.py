@@ -29,7 +29,7 @@ _EXPORTS: dict[str, str] = {
     **dict.fromkeys(["HearflowError", "InputError", "ConfigError", "StageUnavailableError", "NotFoundError",
                      "AnalysisError", "StoreError"], "hearflow.errors"),
     # helpers the built-in stages use
-    "resample": "hearflow.media.audio",
+    **dict.fromkeys(["resample", "STAGE_RATE"], "hearflow.media.audio"),
     "SUPPORTED_FORMATS": "hearflow.media.audiofile",
     **dict.fromkeys(["first_speech_names", "named_turns"], "hearflow.media.separation"),
     **dict.fromkeys(["VAD_RATE", "speech_regions"], "hearflow.media.vad"),

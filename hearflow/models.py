@@ -45,7 +45,9 @@ class Turn(_Frozen):
 
 @dataclass(frozen=True)
 class Audio:
-    """Decoded samples, one row per channel, float32 in [-1, 1] at the file's own rate."""
+    """Decoded samples, one row per channel, float32 in [-1, 1], at ``sample_rate``: the rate the
+    stages work at when decode resampled (16 kHz), else the file's own. ``file_rate`` is always
+    the recording's own rate. The rows are read-only: stages never change their input."""
 
     samples: np.ndarray
     sample_rate: int
@@ -53,6 +55,11 @@ class Audio:
     format: str
     source: str
     size_bytes: int
+    file_rate: int = 0  # 0: the same as sample_rate
+
+    def __post_init__(self):
+        if not self.file_rate:
+            object.__setattr__(self, "file_rate", self.sample_rate)
 
     @property
     def channels(self) -> int:
@@ -63,6 +70,9 @@ class Audio:
         return self.samples.shape[1] / self.sample_rate
 
     def mono(self) -> np.ndarray:
+        """The channels' mean; for a mono recording its one row itself, not a copy."""
+        if self.channels == 1:
+            return self.samples[0]
         return self.samples.mean(axis=0, dtype=np.float32)
 
 

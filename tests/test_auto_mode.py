@@ -16,7 +16,7 @@ from hearflow_overlap import OverlapDiarizer
 
 def test_true_stereo_is_split_by_channel(stereo_wav):
     engine = Engine()
-    separation = engine.separate(engine.decode(engine.fingerprint(stereo_wav)))
+    separation = engine.separate(engine.split(engine.decode(engine.fingerprint(stereo_wav))))
     assert (separation.mode, separation.separator) == ("channel", "channel")
     assert [track.speaker for track in separation.tracks] == ["SPEAKER_1", "SPEAKER_2"]
 

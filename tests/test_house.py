@@ -65,7 +65,7 @@ def test_cli_modules_have_no_import_loop():
 def test_the_step_order_is_one_list():
     from hearflow.pipeline.steps import STEPS
 
-    assert [step.name for step in STEPS] == ["decode", "separate", "transcribe", "assemble", "redact", "measure",
+    assert [step.name for step in STEPS] == ["decode", "split", "separate", "transcribe", "assemble", "redact", "measure",
                                              "analyze", "conclude"]
     flows = "".join(p.read_text() for p in (ROOT / "flows" / "hearflow_flows").glob("*.py"))
     assert "engine.decode(" not in flows and "engine.transcribe(" not in flows  # flows walk STEPS only
@@ -131,15 +131,19 @@ def test_a_broken_plugin_file_is_a_coded_error(tmp_path, cli):
     assert "Traceback" not in result.stderr
 
 
-def test_both_runners_store_the_same_call(tmp_path, cli, stereo_wav):
+def test_both_runners_store_the_same_call(tmp_path, cli, stereo_wav, mono_wav):
+    """Stereo (channels transcribed at once) and mono (diarized while transcribed, in process;
+    one step after the other as Prefect tasks)."""
     rows = {}
     for runner in ("inprocess", "prefect"):
         db = tmp_path / f"{runner}.db"
-        run = cli("analyze", stereo_wav, "--db", db, "--runner", runner, "--analyzer", "offline", "-q")
-        assert run.returncode == 0, run.stderr
-        rows[runner] = _rows(db, "select id, transcript, speaker_timing, metrics, summary from calls")
-        rows[runner + " words"] = _rows(db, "select start, end, text, speaker from words order by id")
-    assert rows["inprocess"] == rows["prefect"] and len(rows["inprocess"]) == 1
+        for path in (stereo_wav, mono_wav):
+            run = cli("analyze", path, "--db", db, "--runner", runner, "--analyzer", "offline", "-q")
+            assert run.returncode == 0, run.stderr
+        rows[runner] = _rows(db, "select id, mode, transcript, speaker_timing, metrics, summary from calls order by id")
+        rows[runner + " words"] = _rows(db, "select call_id, start, end, text, speaker from words order by call_id, id")
+    assert rows["inprocess"] == rows["prefect"] and len(rows["inprocess"]) == 2
+    assert {row[1] for row in rows["inprocess"]} == {"channel", "mono"}
     assert rows["inprocess words"] == rows["prefect words"]
 
 

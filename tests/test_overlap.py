@@ -168,7 +168,7 @@ def test_exported_networks_match_torch(tmp_path, monkeypatch, calls):
         audio = models_input(calls["support"])
         reference = models.TorchRunner(models.segmentation_network())(audio)
         assert np.max(np.abs(segment(audio) - reference)) < 1e-3
-        from hearflow_overlap.networks import kaldi_fbank
+        from hearflow_overlap.fbank import kaldi_fbank
 
         fbank = kaldi_fbank(audio[0, 0, :48_000])
         fbank = np.ascontiguousarray((fbank - fbank.mean(axis=0))[None])
@@ -231,3 +231,32 @@ def test_default_diarizer_writes_overlap_to_rttm_and_turns(dev_clips, tmp_path):
     write_call(build_call(SUPPORT_CALL), tmp_path / "stereo.wav", stereo=True)
     stereo = engine.run(tmp_path / "stereo.wav")
     assert stereo.turns == () and stereo.separator == "channel"
+
+
+def test_a_diarization_imports_neither_torch_nor_librosa(calls, tmp_path):
+    """With the ONNX exports in place, a diarization runs on ONNX Runtime, numpy and soxr alone:
+    importing torch (or librosa's audio module) would add seconds to every one-off call."""
+    import subprocess
+    import sys
+
+    diarizer().diarize_views(calls["support"].mono, calls["support"].rate)  # the exports exist from here on
+    path = tmp_path / "call.wav"
+    soundfile.write(path, calls["support"].mono, calls["support"].rate)
+    probe = ("import sys, soundfile; from hearflow_overlap import OverlapDiarizer; "
+             f"samples, rate = soundfile.read({str(path)!r}, dtype='float32'); "
+             "turns, _ = OverlapDiarizer().diarize_views(samples, rate); "
+             "print(len(turns) > 0, [m for m in ('torch', 'librosa') if m in sys.modules])")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "True []"
+
+
+def test_resampling_gives_what_librosa_gives(calls):
+    import librosa
+
+    from hearflow.media.audio import resample
+
+    call = calls["support"]
+    for rate, target in ((call.rate, 16_000), (call.rate, 8_000), (8_000, 16_000)):
+        samples = call.mono if rate == call.rate else resample(call.mono, call.rate, rate)
+        expected = librosa.resample(samples, orig_sr=rate, target_sr=target, res_type="soxr_hq")
+        assert np.array_equal(resample(samples, rate, target), expected)

@@ -215,7 +215,7 @@ def _write_redacted_audio(engine, result, source: str, out_dir: Path) -> Path:
     from hearflow.pipeline.redact import placeholder_spans
 
     with local_copy(source, max_bytes=engine.settings.max_bytes) as path:
-        audio = engine.decode(engine.fingerprint(path))
+        audio = engine.decode(engine.fingerprint(path), rate=None)  # at the recording's own rate
     return write_silenced(audio, placeholder_spans(result), Path(out_dir) / f"{output_stem(result)}.redacted.wav")
 
 

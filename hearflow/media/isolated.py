@@ -3,25 +3,25 @@ code holding the GIL, which no thread watchdog could stop) is killed and reporte
 ``decode_timeout``, and the run goes on with the next file.
 
 Each decode forks this process (copy-on-write: no interpreter start, nothing imported again; a
-fork server or spawn would re-run the caller's ``__main__``) and copies the samples back
-through a pipe once. ``bench/decode_isolation.py`` measures the cost.
+fork server or spawn would re-run the caller's ``__main__``). The child decodes a block at a
+time, resamples each block to the stages' rate and appends it to a memory file
+(:mod:`hearflow.media.sample_file`) that this process then maps: neither process ever holds the
+whole call at the file's own rate. ``bench/decode_isolation.py`` measures the cost.
 """
 
 from __future__ import annotations
 
-import mmap
 import os
 import signal
-import tempfile
 import threading
 import traceback
 from multiprocessing.connection import Connection
 
-import numpy as np
-
 from hearflow.errors import HearflowError, InputError
-from hearflow.models import Audio
+from hearflow.media.audio import STAGE_RATE
 from hearflow.media.children import die_with_parent
+from hearflow.media.sample_file import map_channels, memory_file, write_channels
+from hearflow.models import Audio
 
 _imported: set[str] = set()
 _import_lock = threading.Lock()
@@ -33,7 +33,8 @@ def _import_first(decoder_classes) -> None:
     import importlib
 
     with _import_lock:
-        for name in {n for d in decoder_classes for n in (d.__module__, *d.requires)} - _imported:
+        wanted = {n for d in decoder_classes for n in (d.__module__, *d.requires)} | {"soxr"}  # the child resamples
+        for name in wanted - _imported:
             try:
                 importlib.import_module(name)
             except ImportError:
@@ -42,13 +43,14 @@ def _import_first(decoder_classes) -> None:
 
 
 def decode_with_limit(decoder_class, path, *, format: str, sha256: str, size_bytes: int, seconds: float,
-                      preload=()) -> Audio:
-    """``decoder_class().decode(...)`` in a forked child process, killed after ``seconds``.
+                      rate: int | None = STAGE_RATE, preload=()) -> Audio:
+    """``decoder_class().blocks(...)`` in a forked child process, killed after ``seconds``, every
+    channel resampled to ``rate`` Hz (None: the file's own rate).
     ``preload``: other decoder classes whose modules to import before the first fork."""
     _import_first([decoder_class, *preload])
     # The samples go through a memory file both processes hold, written once and mapped: a pipe
     # would bounce them through its 64 KiB buffer, a context switch each time.
-    buffer = _memory_file()
+    buffer = memory_file()
     read_end, write_end = os.pipe()
     parent = os.getpid()
     # os.fork, not multiprocessing: no bootstrap, no re-import of __main__, and it works in a
@@ -60,8 +62,7 @@ def decode_with_limit(decoder_class, path, *, format: str, sha256: str, size_byt
             if os.getppid() != parent:  # the parent died before that took effect
                 os._exit(1)
             os.close(read_end)
-            _decode_child(Connection(write_end, readable=False), buffer, decoder_class, str(path), format,
-                          sha256, size_bytes)
+            _decode_child(Connection(write_end, readable=False), buffer, decoder_class, str(path), format, rate)
         finally:
             os._exit(0)
     os.close(write_end)
@@ -72,7 +73,13 @@ def decode_with_limit(decoder_class, path, *, format: str, sha256: str, size_byt
                              code="decode_timeout",
                              hint="the file may be crafted or damaged; raise decode_timeout in the settings "
                                   "if it is a genuine, very long recording")
-        return _receive(receiver, buffer, path, decoder_class.name)
+        channels, length, file_rate = _receive(receiver, path, decoder_class.name)
+        try:
+            samples = map_channels(buffer, channels, length)
+        except ValueError:
+            raise InputError(f"{path}: decoder '{decoder_class.name}' gave fewer samples than it said",
+                             code="corrupt_audio") from None
+        return Audio(samples, rate or file_rate, sha256, format, str(path), size_bytes, file_rate=file_rate)
     finally:
         receiver.close()
         os.close(buffer)
@@ -90,14 +97,8 @@ def _reap(pid: int) -> None:
         pass
 
 
-def _memory_file() -> int:
-    if hasattr(os, "memfd_create"):
-        return os.memfd_create("hearflow-decode", os.MFD_CLOEXEC)
-    handle = tempfile.TemporaryFile()  # elsewhere: an unlinked temporary file
-    return os.dup(handle.fileno())
-
-
-def _receive(receiver: Connection, buffer: int, path, name: str) -> Audio:
+def _receive(receiver: Connection, path, name: str) -> tuple[int, int, int]:
+    """(channels, samples per channel, the file's rate), or the child's error raised here."""
     try:
         kind, payload = receiver.recv()
     except EOFError:  # the child died without a word: a crash in native code
@@ -105,29 +106,14 @@ def _receive(receiver: Connection, buffer: int, path, name: str) -> Audio:
                          hint="the file may be truncated or damaged; re-export it from the source system") from None
     if kind == "error":
         raise payload
-    shape, fields = payload
-    size = int(np.prod(shape)) * np.dtype(np.float32).itemsize
-    if size == 0:
-        return Audio(np.zeros(shape, dtype=np.float32), **fields)
-    if os.fstat(buffer).st_size < size:
-        raise InputError(f"{path}: decoder '{name}' gave fewer samples than it said", code="corrupt_audio")
-    # Mapped, not read: no second copy. Private, so writing to the array changes nothing shared.
-    mapped = mmap.mmap(buffer, size, flags=mmap.MAP_PRIVATE)
-    samples = np.frombuffer(mapped, dtype=np.float32).reshape(shape)
-    return Audio(samples, **fields)
+    return payload
 
 
-def _decode_child(sender: Connection, buffer: int, decoder_class, path: str, format: str, sha256: str,
-                  size_bytes: int) -> None:
+def _decode_child(sender: Connection, buffer: int, decoder_class, path: str, format: str, rate: int | None) -> None:
     try:
-        audio = decoder_class().decode(path, format=format, sha256=sha256, size_bytes=size_bytes)
-        samples = np.ascontiguousarray(audio.samples, dtype=np.float32)
-        view, done = memoryview(samples).cast("B"), 0
-        while done < len(view):
-            done += os.pwrite(buffer, view[done:], done)
-        fields = {"sample_rate": audio.sample_rate, "sha256": audio.sha256, "format": audio.format,
-                  "source": audio.source, "size_bytes": audio.size_bytes}
-        sender.send(("audio", (samples.shape, fields)))
+        file_rate, channels, blocks = decoder_class().blocks(path, format=format)
+        length = write_channels(buffer, int(file_rate), int(channels), blocks, rate, path)
+        sender.send(("audio", (int(channels), length, int(file_rate))))
     except HearflowError as exc:
         sender.send(("error", exc))
     except Exception as exc:  # not every exception pickles; its type and text always do

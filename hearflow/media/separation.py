@@ -14,7 +14,7 @@ IDENTICAL_CORRELATION = 0.95  # channels this alike are one mix copied twice
 
 def fake_stereo_reason(audio: Audio) -> str | None:
     """Why a multi-channel recording should not be split per channel, or None if it should."""
-    rms = np.sqrt(np.mean(np.square(audio.samples, dtype=np.float64), axis=1))
+    rms = [np.sqrt(_blockwise_dot(row, row, 0.0, 0.0) / max(len(row), 1)) for row in audio.samples]
     silent = [index + 1 for index, level in enumerate(rms) if level < SILENT_RMS]
     if len(silent) >= audio.channels - 1:
         return f"channel(s) {', '.join(map(str, silent))} silent, so only one party is on the recording"
@@ -26,11 +26,23 @@ def fake_stereo_reason(audio: Audio) -> str | None:
     return None
 
 
+BLOCK = 1 << 20  # samples: float64 arithmetic a block at a time, never a float64 copy of a channel
+
+
+def _blockwise_dot(a: np.ndarray, b: np.ndarray, mean_a: float, mean_b: float) -> float:
+    """``sum((a - mean_a) * (b - mean_b))`` in float64."""
+    total = 0.0
+    for start in range(0, len(a), BLOCK):
+        x = a[start:start + BLOCK].astype(np.float64) - mean_a
+        y = x if b is a and mean_b == mean_a else b[start:start + BLOCK].astype(np.float64) - mean_b
+        total += float(np.dot(x, y))
+    return total
+
+
 def _correlation(a: np.ndarray, b: np.ndarray) -> float:
-    a = a.astype(np.float64) - a.mean()
-    b = b.astype(np.float64) - b.mean()
-    denominator = np.sqrt(np.dot(a, a) * np.dot(b, b))
-    return float(np.dot(a, b) / denominator) if denominator > 0 else 1.0
+    mean_a, mean_b = float(a.mean(dtype=np.float64)), float(b.mean(dtype=np.float64))
+    denominator = np.sqrt(_blockwise_dot(a, a, mean_a, mean_a) * _blockwise_dot(b, b, mean_b, mean_b))
+    return float(_blockwise_dot(a, b, mean_a, mean_b) / denominator) if denominator > 0 else 1.0
 
 
 def first_speech_names(pieces: Iterable[tuple[float, float, Hashable]]) -> dict[Hashable, str]:

@@ -11,6 +11,7 @@ from dataclasses import replace
 
 from hearflow.pipeline.attribute import attribute, speaker_timing
 from hearflow.pipeline.redact import redact_result
+from hearflow.media.audio import STAGE_RATE
 from hearflow.media.audiofile import Fingerprint, fingerprint
 from hearflow.media.isolated import decode_with_limit
 from hearflow.errors import ConfigError, HearflowError, InputError
@@ -21,10 +22,11 @@ from hearflow.plugins.manager import Registry, build_registry
 from hearflow.progress import report
 from hearflow.media.separation import fake_stereo_reason
 from hearflow.settings import DEFAULT_DIARIZER, AnalyzeSettings, digest
-from hearflow.plugins.stages import Analyzer, AsrBackend, Decoder, Metric, Separator, Sink
+from hearflow.plugins.stages import Analyzer, AsrBackend, Decoder, Metric, MonoDiarizer, Separator, Sink
 
 
 NO_SPEECH_NOTE = "no speech found: the call was not analysed"
+TRACKS_AT_ONCE = 2
 
 
 class Engine:
@@ -126,8 +128,9 @@ class Engine:
     def fingerprint(self, path) -> Fingerprint:
         return fingerprint(path, max_bytes=self.settings.max_bytes)
 
-    def decode(self, print_: Fingerprint) -> Audio:
-        """The narrowest decoder that succeeds, each in a child process killed past the time limit."""
+    def decode(self, print_: Fingerprint, rate: int | None = STAGE_RATE) -> Audio:
+        """The narrowest decoder that succeeds, each in a child process killed past the time limit.
+        Every channel comes at ``rate`` Hz, the stages' rate (None: the file's own rate)."""
         report("decode", None, print_.format)
         error = None
         decoders = self.decoders_for(print_.format)
@@ -135,7 +138,7 @@ class Engine:
             try:
                 return decode_with_limit(decoder_class, print_.path, format=print_.format, sha256=print_.sha256,
                                          size_bytes=print_.size_bytes, seconds=self.settings.decode_timeout,
-                                         preload=self.registry.stages("decoder"))
+                                         rate=rate, preload=self.registry.stages("decoder"))
             except InputError as exc:
                 if exc.code == "decode_timeout":
                     raise  # a hang is not retried by another decoder: it could hang as long again
@@ -151,7 +154,11 @@ class Engine:
         # The narrowest decoder first: a specialist is exact where a generalist approximates.
         return sorted(candidates, key=lambda d: len(d.formats))
 
-    def separate(self, audio: Audio) -> Separation:
+    def split(self, audio: Audio) -> Separation:
+        """The tracks to transcribe, decided before any model runs: one per channel for true
+        stereo, else the mixed-down call. When a diarizer is still to find the mono call's turns,
+        ``separator`` is empty and :meth:`separate` finds them, while :meth:`transcribe` can
+        already work on the same tracks."""
         report("separate", None, f"{audio.channels} channel(s), mode {self.settings.mode}")
         mode, notes = self.settings.mode, []
         if mode in ("auto", "channel"):
@@ -163,20 +170,44 @@ class Engine:
                 if reason is None:
                     return replace(self.registry.get("separator", "channel")().separate(audio), separator="channel")
                 notes.append(f"not split by channel: {reason}; used the mono path")
-        separation = self.diarizer.separate(audio)
+        if isinstance(self.diarizer, MonoDiarizer):
+            return Separation(mode="mono", tracks=(Track(audio.mono(), audio.sample_rate),), notes=tuple(notes))
+        separation = self.diarizer.separate(audio)  # a separator that decides the tracks itself
+        return self._decided(separation, notes)
+
+    def separate(self, split: Separation) -> Separation:
+        """Who speaks when: the split itself when it decided already, else the diarizer's turns on
+        its one track."""
+        if split.separator:
+            return split
+        return self._decided(self.diarizer.separate_track(split.tracks[0]), split.notes)
+
+    def _decided(self, separation: Separation, notes) -> Separation:
         return replace(separation, separator=self.diarizer.name,
                        notes=tuple(notes) + separation.notes + self.diarizer_notes)
 
-    def transcribe(self, separation: Separation) -> list[Transcript]:
-        transcripts = []
-        count = len(separation.tracks)
-        for index, track in enumerate(separation.tracks):
-            label = f"track {index + 1}/{count}"
+    def transcribe(self, split: Separation) -> list[Transcript]:
+        """Every track of the split, two at a time (a stereo call's channels at once: the model
+        has a worker for each, and its Python-side work overlaps the other's decoding)."""
+        from concurrent.futures import ThreadPoolExecutor
 
-            def progress(fraction, _index=index, _label=label):
-                report("transcribe", (_index + fraction) / count, _label)
+        count = len(split.tracks)
+        done = [0.0] * count
 
-            transcripts.append(self.asr.transcribe(track.samples, track.sample_rate, progress=progress))
+        def one(index: int) -> Transcript:
+            track = split.tracks[index]
+
+            def progress(fraction):
+                done[index] = fraction
+                report("transcribe", sum(done) / count, f"{count} track(s)")
+
+            return self.asr.transcribe(track.samples, track.sample_rate, progress=progress)
+
+        if count == 1:
+            transcripts = [one(0)]
+        else:
+            with ThreadPoolExecutor(max_workers=min(count, TRACKS_AT_ONCE), thread_name_prefix="hearflow-track") as pool:
+                transcripts = list(pool.map(one, range(count)))
         report("transcribe", 1.0, "done")
         return transcripts
 
@@ -197,7 +228,7 @@ class Engine:
             model=transcripts[0].model if transcripts else None,
             audio_seconds=round(audio.duration, 3),
             channels=audio.channels,
-            sample_rate=audio.sample_rate,
+            sample_rate=audio.file_rate,  # the recording's, not the stages' 16 kHz
             segments=segments,
             speaker_timing=speaker_timing(segments) or _silent_speakers(separation.tracks),
             notes=separation.notes,

@@ -3,20 +3,32 @@ spares the work when the store already has the call."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from hearflow.media.audiofile import Fingerprint
 from hearflow.media.fetch import local_copy
 from hearflow.models import CallResult
-from hearflow.pipeline.steps import STEPS, initial_state
+from hearflow.pipeline.steps import initial_state, spent_after, waves
 from hearflow.pipeline.tail import CallOutcome, finish, write_formats
 
 
 def compute(engine, fingerprint: Fingerprint, source: str) -> CallResult:
-    """Every step of ``STEPS``, in order, in this process. Stores and writes nothing."""
+    """Every step of ``STEPS``, in order, in this process; independent steps at once (both the
+    diarizer and the recogniser release the GIL). Stores and writes nothing."""
     state = initial_state(fingerprint, source)
-    for step in STEPS:
-        state[step.writes] = step.run(engine, state)
+    done = 0
+    for wave in waves():
+        if len(wave) == 1:
+            state[wave[0].writes] = wave[0].run(engine, state)
+        else:
+            with ThreadPoolExecutor(max_workers=len(wave), thread_name_prefix="hearflow-step") as pool:
+                futures = [(step, pool.submit(step.call, engine, step.inputs(state))) for step in wave]
+                for step, future in futures:  # the first failure in step order is the one raised
+                    state[step.writes] = future.result()
+        done += len(wave)
+        for name in spent_after(done):
+            state.pop(name, None)
     return state["result"]
 
 

@@ -4,7 +4,8 @@ Each step names the engine method it calls, the state it reads and the state it 
 stages it may run (a stage that touches a network makes the step retryable) and, for steps
 whose result is worth keeping between runs, its cache key. The in-process runner
 (``hearflow.pipeline.runner``) and the Prefect flows (``hearflow_flows``) both walk this list;
-neither knows the order on its own.
+neither knows the order on its own. Steps that do not depend on each other (``waves``) may run
+at once: the in-process runner diarizes a mono call while recognising it.
 """
 
 from __future__ import annotations
@@ -62,9 +63,12 @@ def _transcript_key(engine, state: State) -> str:
 STEPS: tuple[Step, ...] = (
     Step("decode", "decode", ("fingerprint",), "audio",
          stages=lambda engine, state: engine.decoders_for(state["fingerprint"].format)),
-    Step("separate", "separate", ("audio",), "separation",
+    # the tracks (channels, or the mixed-down call); diarizing and transcribing them are independent
+    Step("split", "split", ("audio",), "tracks",
          stages=lambda engine, state: [type(engine.diarizer)]),
-    Step("transcribe", "transcribe", ("separation",), "transcripts",
+    Step("separate", "separate", ("tracks",), "separation",
+         stages=lambda engine, state: [type(engine.diarizer)]),
+    Step("transcribe", "transcribe", ("tracks",), "transcripts",
          stages=lambda engine, state: [type(engine.asr)], cache_key=_transcripts_key),
     Step("assemble", "assemble", ("audio", "separation", "transcripts", "source"), "result"),
     # PII out before any metric, analyzer, cache or store reads the text
@@ -75,6 +79,28 @@ STEPS: tuple[Step, ...] = (
          cache_key=_transcript_key, runner_retries=False),
     Step("conclude", "conclude", ("result", "analysis"), "result"),
 )
+
+
+def spent_after(done: int) -> frozenset[str]:
+    """The state none of the steps after the first ``done`` reads (the result excepted): a runner
+    lets it go, so the decoded call is not held through the analysis and the tail."""
+    later = {name for step in STEPS[done:] for name in step.reads}
+    seen = {name for step in STEPS[:done] for name in (*step.reads, step.writes)}
+    return frozenset(seen - later - {"result"})
+
+
+def waves(steps: tuple[Step, ...] = STEPS) -> list[tuple[Step, ...]]:
+    """The steps in order, in groups a runner may run at once: consecutive steps none of which
+    reads or writes what another of the group writes (diarization and recognition of a call)."""
+    groups: list[list[Step]] = []
+    for step in steps:
+        group = groups[-1] if groups else None
+        written = {other.writes for other in group} if group else set()
+        if group and not written & {*step.reads, step.writes}:
+            group.append(step)
+        else:
+            groups.append([step])
+    return [tuple(group) for group in groups]
 
 
 def initial_state(fingerprint, source: str) -> State:

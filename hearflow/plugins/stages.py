@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -91,13 +92,28 @@ def _importable(module: str) -> bool:
 
 
 class Decoder(Stage):
-    """Turns a file into :class:`~hearflow.models.Audio`, keeping every channel."""
+    """Turns a file into samples, keeping every channel. Implement ``blocks`` (the file a block
+    at a time: the pipeline resamples each block as it comes, so a long call is never held whole
+    at its own rate) or ``decode`` (the whole file at once); each has a default made of the other."""
 
     kind = "decoder"
     formats: ClassVar[frozenset[str]] = frozenset()  # sniffed format names it handles
 
+    def blocks(self, path: Path, *, format: str) -> tuple[int, int, Iterator[np.ndarray]]:
+        """``(sample rate, channels, blocks)``, each block ``(channels, n)`` float32 in [-1, 1]."""
+        if type(self).decode is Decoder.decode:
+            raise NotImplementedError(f"decoder '{self.name}' implements neither blocks nor decode")
+        audio = self.decode(path, format=format, sha256="", size_bytes=0)
+        return audio.sample_rate, audio.channels, iter((audio.samples,))
+
     def decode(self, path: Path, *, format: str, sha256: str, size_bytes: int) -> Audio:
-        raise NotImplementedError
+        """The whole file at its own rate."""
+        import numpy as np
+
+        rate, channels, blocks = self.blocks(path, format=format)
+        parts = list(blocks)
+        samples = np.concatenate(parts, axis=1) if parts else np.zeros((channels, 0), np.float32)
+        return Audio(samples, rate, sha256, format, str(path), size_bytes)
 
 
 class SpeakerHints(StageOptions):
@@ -140,7 +156,11 @@ class MonoDiarizer(Separator):
         device: Literal["auto", "cpu", "cuda"] = Field(default="auto", exclude=True)
 
     def separate(self, audio: Audio) -> Separation:
-        track = Track(audio.mono(), audio.sample_rate)
+        return self.separate_track(Track(audio.mono(), audio.sample_rate))
+
+    def separate_track(self, track: Track) -> Separation:
+        """The separation of the mixed-down call, given as a track (the pipeline makes it before
+        diarizing, so recognition can start on it at the same time)."""
         exclusive, overlapped = self.diarize_views(track.samples, track.sample_rate)
         notes = () if exclusive else ("diarization found no speech",)
         return Separation(mode="mono", tracks=(track,), turns=tuple(exclusive), overlapped=tuple(overlapped),
@@ -236,6 +256,13 @@ class Runner(Stage):
                 workers: int = 2, formats=(), out_dir=None, reuse: bool = True, dask_address: str | None = None):
         """Many recordings; returns a :class:`hearflow.pipeline.archive.ArchiveSummary`."""
         raise NotImplementedError
+
+    def work_pool_jobs(self, pool: str):
+        """The HTTP API's jobs as runs on a work pool of workers (``hearflow api --prefect``): an
+        object with ``start(job_id, parameters) -> run id`` (the same run when asked again for the
+        same job), ``outcome(run id)`` (None until the run ends; "completed", or what ended it)
+        and ``close()``. None: this runner cannot hand jobs to other machines."""
+        return None
 
     def close(self) -> None:
         """Release what the runner started for its runs (a temporary server, say)."""

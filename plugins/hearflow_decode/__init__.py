@@ -1,12 +1,19 @@
-"""Decoders: libsndfile for WAV/FLAC/OGG/MP3, FFmpeg (through PyAV) for every supported format."""
+"""Decoders: libsndfile for WAV/FLAC/OGG/MP3, FFmpeg (through PyAV) for every supported format.
+
+Both hand the file over a block at a time (``Decoder.blocks``), so the pipeline resamples as it
+decodes and never holds the whole call at the file's own rate.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
-from hearflow import Audio, Decoder, InputError, SUPPORTED_FORMATS, hookimpl
+from hearflow import Decoder, InputError, SUPPORTED_FORMATS, hookimpl
+
+BLOCK = 1 << 17  # samples per channel handed on at a time: a few seconds, a few hundred KB
 
 
 def _corrupt(path: Path, format: str, detail: object) -> InputError:
@@ -18,10 +25,18 @@ def _corrupt(path: Path, format: str, detail: object) -> InputError:
     )
 
 
-def _checked(samples: np.ndarray, path: Path, format: str) -> np.ndarray:
-    if samples.ndim != 2 or samples.shape[1] == 0:
+def _checked(blocks: Iterator[np.ndarray], path: Path, format: str, errors: tuple) -> Iterator[np.ndarray]:
+    """The decoder's blocks as float32, its errors as ``corrupt_audio``, and a file that yields no
+    samples at all refused the same way."""
+    total = 0
+    try:
+        for block in blocks:
+            total += block.shape[1]
+            yield np.asarray(block, dtype=np.float32)
+    except errors as exc:
+        raise _corrupt(path, format, exc) from None
+    if total == 0:
         raise _corrupt(path, format, "no audio samples")
-    return np.ascontiguousarray(samples, dtype=np.float32)
 
 
 class SoundfileDecoder(Decoder):
@@ -30,14 +45,24 @@ class SoundfileDecoder(Decoder):
     requires = ("soundfile",)
     formats = frozenset({"wav", "flac", "ogg", "mp3"})
 
-    def decode(self, path, *, format, sha256, size_bytes):
+    def blocks(self, path, *, format):
         import soundfile
 
+        errors = (soundfile.LibsndfileError, RuntimeError)
         try:
-            data, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
-        except (soundfile.LibsndfileError, RuntimeError) as exc:
+            handle = soundfile.SoundFile(str(path))
+        except errors as exc:
             raise _corrupt(path, format, exc) from None
-        return Audio(_checked(data.T, path, format), int(rate), sha256, format, str(path), size_bytes)
+        if handle.channels < 1:
+            handle.close()
+            raise _corrupt(path, format, "no audio channels")
+
+        def read():
+            with handle:
+                for block in handle.blocks(BLOCK, dtype="float32", always_2d=True):
+                    yield block.T  # (samples, channels) → one row per channel
+
+        return int(handle.samplerate), int(handle.channels), _checked(read(), path, format, errors)
 
 
 class FfmpegDecoder(Decoder):
@@ -46,32 +71,50 @@ class FfmpegDecoder(Decoder):
     requires = ("av",)
     formats = frozenset(SUPPORTED_FORMATS)
 
-    def decode(self, path, *, format, sha256, size_bytes):
+    def blocks(self, path, *, format):
         import av
 
+        errors = (av.FFmpegError, ValueError, IndexError)
         try:
-            with av.open(str(path)) as container:
-                if not container.streams.audio:
-                    raise InputError(f"{path}: the file has no audio stream", code="no_audio_stream")
-                stream = container.streams.audio[0]
-                if stream.codec_context is None:  # e.g. a WAV whose format tag names no codec
-                    raise _corrupt(path, format, "no decoder for its audio codec")
-                channels = stream.codec_context.channels or 1
-                # Planar float keeps each channel apart: one row per channel.
-                resampler = av.AudioResampler(format="fltp", layout=stream.layout.name,
-                                              rate=stream.codec_context.sample_rate)
-                chunks, rate = [], stream.codec_context.sample_rate
-                for frame in container.decode(stream):
-                    for out in resampler.resample(frame):
-                        chunks.append(out.to_ndarray())
-                for out in resampler.resample(None):
-                    chunks.append(out.to_ndarray())
+            container = av.open(str(path))
+            if not container.streams.audio:
+                container.close()
+                raise InputError(f"{path}: the file has no audio stream", code="no_audio_stream")
+            stream = container.streams.audio[0]
+            if stream.codec_context is None:  # e.g. a WAV whose format tag names no codec
+                container.close()
+                raise _corrupt(path, format, "no decoder for its audio codec")
+            channels = stream.codec_context.channels or 1
+            rate = stream.codec_context.sample_rate
+            # Planar float keeps each channel apart: one row per channel.
+            resampler = av.AudioResampler(format="fltp", layout=stream.layout.name, rate=rate)
         except InputError:
             raise
-        except (av.FFmpegError, ValueError, IndexError) as exc:
+        except errors as exc:
             raise _corrupt(path, format, exc) from None
-        samples = np.concatenate(chunks, axis=1) if chunks else np.zeros((channels, 0), np.float32)
-        return Audio(_checked(samples, path, format), int(rate), sha256, format, str(path), size_bytes)
+
+        def frames():
+            with container:
+                for frame in container.decode(stream):
+                    for out in resampler.resample(frame):
+                        yield out.to_ndarray()
+                for out in resampler.resample(None):
+                    yield out.to_ndarray()
+
+        return int(rate), int(channels), _checked(_gathered(frames(), channels), path, format, errors)
+
+
+def _gathered(frames: Iterator[np.ndarray], channels: int) -> Iterator[np.ndarray]:
+    """Codec frames (a thousand samples or so each) joined into blocks of about ``BLOCK``."""
+    pending, held = [], 0
+    for frame in frames:
+        pending.append(frame)
+        held += frame.shape[1]
+        if held >= BLOCK:
+            yield np.concatenate(pending, axis=1)
+            pending, held = [], 0
+    if pending:
+        yield np.concatenate(pending, axis=1)
 
 
 @hookimpl

@@ -38,7 +38,7 @@ class OverlapDiarizer(MonoDiarizer):
     name = "overlap"
     description = ("offline diarization with overlapped speech: pyannote segmentation-3.0 windows, "
                    "CAM++ voices, agglomerative clustering")
-    requires = ("torch", "onnxruntime", "scipy", "silero_vad")
+    requires = ("torch", "onnxruntime", "scipy", "silero_vad")  # silero_vad: its model file only
     extra = "diarize"
 
     class Options(MonoDiarizer.Options):

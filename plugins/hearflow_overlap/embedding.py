@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hearflow_overlap.fbank import kaldi_fbank
 from hearflow_overlap.segmentation import FRAME_STEP, LOCAL_SPEAKERS, RATE
 
 FBANK_SHIFT = 0.01  # seconds
@@ -40,8 +41,6 @@ def window_pieces(audio: np.ndarray, activity: np.ndarray, run, *, zone: tuple[i
     activity[zone[1]:] = 0
     if not activity.any():
         return []
-    from hearflow_overlap.networks import kaldi_fbank  # torch: loaded by the first diarization, not at start-up
-
     # filterbank frames are independent of each other: only those under the zone's speech are computed
     talking = np.flatnonzero(activity.any(axis=1))
     first = max(0, int(np.floor((talking[0] * FRAME_STEP - FBANK_CENTRE) / FBANK_SHIFT)))

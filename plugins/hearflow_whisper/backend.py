@@ -12,7 +12,7 @@ from hearflow import AsrBackend, ConfigError, Segment, StageOptions, Transcript,
 
 from hearflow_whisper.chunks import chunk_bounds
 from hearflow_whisper.embedded import BASE, EMBEDDED, TINY_EN, embedded_path
-from hearflow_whisper.languages import script_prompt, whisper_language
+from hearflow_whisper.languages import script_prompt, steady_decoding, whisper_language
 from hearflow_whisper.loading import load_model, resolve_device
 from hearflow_whisper.vocabulary import decoder_prompt, parse_vocabulary
 
@@ -45,6 +45,8 @@ class WhisperAsr(AsrBackend):
         device: Literal["auto", "cpu", "cuda"] = Field(default="auto", exclude=True)
         batch_size: int = Field(default=0, ge=0, exclude=True)  # 0/1: sequential decoding
         cpu_threads: int = Field(default=0, ge=0, exclude=True)
+        # transcriptions at once in one process (a stereo call's channels, an archive's calls)
+        workers: int = Field(default=2, ge=1, exclude=True)
         local_files_only: bool = Field(default=False, exclude=True)
 
         @field_validator("vocabulary", mode="before")
@@ -77,7 +79,7 @@ class WhisperAsr(AsrBackend):
     def load(self, name: str):
         device, compute_type = resolve_device(self.options.device, self.options.compute_type)
         return load_model(self.model_path(name), device, compute_type, self.options.cpu_threads,
-                          self.options.local_files_only)
+                          self.options.local_files_only, self.options.workers)
 
     def prepare(self) -> None:
         """Fail before any audio work when the model, device or language cannot work."""
@@ -121,6 +123,7 @@ class WhisperAsr(AsrBackend):
             compression_ratio_threshold=options.compression_ratio_threshold,
             no_speech_threshold=options.no_speech_threshold, log_prob_threshold=options.log_prob_threshold,
             **decoder_prompt(script_prompt(options.language, language), options.vocabulary),
+            **steady_decoding(language),
         )
 
     def transcribe(self, samples, sample_rate, *, progress=None):

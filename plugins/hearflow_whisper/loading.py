@@ -27,13 +27,15 @@ def resolve_device(device: str, compute_type: str) -> tuple[str, str]:
 
 
 @functools.lru_cache(maxsize=4)
-def load_model(path: str, device: str, compute_type: str, cpu_threads: int, local_files_only: bool):
-    """A WhisperModel, loaded once per (path, device, precision) and kept for the process."""
+def load_model(path: str, device: str, compute_type: str, cpu_threads: int, local_files_only: bool,
+               workers: int = 1):
+    """A WhisperModel, loaded once per (path, device, precision) and kept for the process;
+    ``workers`` transcriptions can run on it at once (from as many threads)."""
     from faster_whisper import WhisperModel
 
     try:
         return WhisperModel(path, device=device, compute_type=compute_type, cpu_threads=cpu_threads,
-                            local_files_only=local_files_only)
+                            num_workers=workers, local_files_only=local_files_only)
     except Exception as exc:  # faster-whisper raises hub, OS and runtime errors alike
         raise ConfigError(
             f"whisper model '{path}' could not be loaded on {device} as {compute_type} "
