@@ -41,3 +41,24 @@ def local_server(respond: Responder, tls: ssl.SSLContext | None = None) -> Itera
         yield f"{'https' if tls else 'http'}://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
+
+
+@contextmanager
+def https_recording(body: bytes, folder) -> Iterator[tuple[str, str, list[str]]]:
+    """An https server with a certificate from a throwaway CA, answering every GET with ``body``
+    as audio/wav. Yields the base URL, the CA file (for HEARFLOW_CA_BUNDLE) and the paths asked for."""
+    import trustme
+
+    ca = trustme.CA()
+    ca_file = f"{folder}/ca.pem"
+    ca.cert_pem.write_to_path(ca_file)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ca.issue_cert("127.0.0.1").configure_cert(context)
+    hits: list[str] = []
+
+    def respond(method, path, _):
+        hits.append(path)
+        return 200, "audio/wav", body
+
+    with local_server(respond, tls=context) as base:
+        yield base, ca_file, hits

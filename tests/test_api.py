@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import ssl
 import time
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit
@@ -13,10 +12,9 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 import srt
-import trustme
 
 from api_server import SHORT_CALL, SIGNING_SECRET, WEBHOOK_SECRET, ApiServer, wait_for_job
-from local_http import local_server
+from local_http import https_recording
 from webhook_receiver import Receiver
 
 MAX_BYTES = 5_000_000
@@ -52,20 +50,8 @@ def short_mono(short_call, tmp_path_factory):
 @pytest.fixture(scope="module")
 def https_audio(short_stereo, tmp_path_factory):
     """An https server with a throwaway CA, serving the short stereo call; records each GET."""
-    ca = trustme.CA()
-    folder = tmp_path_factory.mktemp("api-tls")
-    ca_file = folder / "ca.pem"
-    ca.cert_pem.write_to_path(str(ca_file))
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    ca.issue_cert("127.0.0.1").configure_cert(context)
-    body, hits = short_stereo.read_bytes(), []
-
-    def respond(method, path, _):
-        hits.append(path)
-        return 200, "audio/wav", body
-
-    with local_server(respond, tls=context) as base:
-        yield base, ca_file, hits
+    with https_recording(short_stereo.read_bytes(), tmp_path_factory.mktemp("api-tls")) as served:
+        yield served
 
 
 @pytest.fixture(scope="module")
@@ -458,6 +444,45 @@ def test_daily_cap_credit_and_the_ledger_matches_the_headers(server, cli, short_
         rows = json.loads(printed.stdout)
         total_ms = sum(row["units_ms"] for row in rows)
         assert total_ms == sum(int(h.replace(".", "")) for h in headers)
+
+
+def test_queued_jobs_count_against_the_cap_and_the_credit(server, short_stereo, short_call):
+    """Eight uploads sent at once by a key whose allowance is less than one call: the first one
+    queued reserves its length, so exactly one is accepted, and none once it is billed."""
+    audio = short_stereo.read_bytes()
+    allowance = short_call.duration / 2
+    for options, status, code in (({"test": True, "daily_seconds": allowance}, 429, "daily_cap_reached"),
+                                  ({"credit_seconds": allowance}, 402, "credit_exhausted")):
+        _, secret = server.key(**options)
+        with server.client(secret) as http, ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(lambda n: http.post(JOBS, files={"audio": (f"call-{n}.wav", audio)},
+                                                        data={"channel": "true"}), range(8)))
+            accepted = [answer for answer in answers if answer.status_code == 202]
+            assert len(accepted) == 1, [answer.text for answer in answers]
+            for answer in answers:
+                if answer is not accepted[0]:
+                    assert_error(answer, status, code)
+            (reserved,) = sqlite3.connect(server.db).execute(
+                "SELECT reserved_ms FROM api_jobs WHERE id = ?", [accepted[0].json()["id"]]).fetchone()
+            assert abs(reserved - short_call.duration * 1000) < 50  # the upload's length, from its headers
+            done = wait_for_job(http, accepted[0].json()["id"])
+            assert done["status"] == "completed", done
+            assert_error(http.post(JOBS, files={"audio": ("again.wav", audio)}), status, code)
+
+
+def test_a_cancelled_job_gives_its_reservation_back(tmp_path, short_stereo, short_call):
+    queue_only = ApiServer(tmp_path, "--workers", "0").start()  # jobs stay queued
+    try:
+        _, secret = queue_only.key(credit_seconds=short_call.duration / 2)
+        with queue_only.client(secret) as http:
+            audio = short_stereo.read_bytes()
+            first = http.post(JOBS, files={"audio": ("first.wav", audio)})
+            assert first.status_code == 202, first.text
+            assert_error(http.post(JOBS, files={"audio": ("second.wav", audio)}), 402, "credit_exhausted")
+            assert http.delete(f"{JOBS}/{first.json()['id']}").json()["status"] == "cancelled"
+            assert http.post(JOBS, files={"audio": ("third.wav", audio)}).status_code == 202
+    finally:
+        queue_only.stop()
 
 
 def test_usage_sums_exactly_to_every_header_a_key_received(server, client, full, cli, stereo_job):

@@ -65,6 +65,16 @@ def test_hindi_call_with_hi_in_comes_out_in_devanagari(cli, tmp_path):
     assert len(set(text.replace(",", " ").replace("।", " ").split()) - prompt_words) >= 5, text  # not the prompt echoed
 
 
+def test_the_same_hindi_call_gives_the_same_transcript_every_time():
+    # beam search only: no sampled fallback whose draw depends on what the process decoded before
+    samples, rate = spoken(HINDI_CALL, "hi")
+    asr = WhisperAsr({"language": "hi-IN"})
+    first, second = (asr.transcribe(samples, rate) for _ in range(2))
+    assert first.segments == second.segments
+    text = " ".join(segment.text for segment in first.segments)
+    assert len(text.split()) >= 10 and devanagari_share(text) > 0.95, text
+
+
 def test_hindi_is_detected_without_a_hint_and_written_in_devanagari():
     samples, rate = spoken(HINDI, "hi", speed=140)
     transcript = WhisperAsr().transcribe(samples, rate)

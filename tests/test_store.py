@@ -80,3 +80,14 @@ def test_migrations_run_once_and_plugin_sets_apply(tmp_path):
     applied = [row["name"] for row in db["_sqlite_migrations"].rows]
     assert applied.count("create_notes") == 1 and applied.count("m001_calls_segments_words") == 1
     assert isinstance(pm, pluggy.PluginManager)
+
+
+def test_opening_a_store_imports_no_pandas(tmp_path):
+    """sqlite-utils would import pandas (installed with the extras) for a feature the store never uses."""
+    import subprocess
+    import sys
+
+    probe = (f"import sys; from hearflow.store.store import Store; Store({str(tmp_path / 'h.db')!r}).close(); "
+             "print('pandas' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False"

@@ -133,4 +133,4 @@ def test_vocabulary_and_script_prompt_are_combined():
     assert decoder_prompt(None, ()) == {}
     assert decoder_prompt(None, ("Brevilo", "Tarqueen")) == {"hotwords": "Brevilo, Tarqueen."}
     both = decoder_prompt("नमस्ते।", ("Brevilo",))
-    assert both == {"hotwords": "नमस्ते। Brevilo.", "initial_prompt": "नमस्ते।"}
+    assert both == {"hotwords": "नमस्ते। Brevilo."}

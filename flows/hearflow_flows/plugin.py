@@ -70,6 +70,16 @@ class PrefectRunner(Runner):
                                workers=workers, dask_address=dask_address, formats=list(formats),
                                out_dir=out_dir, reuse=reuse)
 
+    def work_pool_jobs(self, pool):
+        if not prefect_server_configured():  # workers on other machines need a server they can reach
+            from hearflow import ConfigError
+
+            raise ConfigError("hearflow api --prefect needs a running Prefect server", code="prefect_server_required",
+                              hint="run `prefect server start`, then export PREFECT_API_URL=http://HOST:4200/api")
+        from hearflow_flows.work_pool import WorkPoolJobs
+
+        return WorkPoolJobs(pool)
+
 
 def _public(settings):
     """Settings fit to be a recorded run parameter: secrets travel by environment instead."""

@@ -17,7 +17,17 @@ SIGNING_SECRET_ENV = "HEARFLOW_API_SIGNING_SECRET"
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(min=0),
-              help="Job worker processes, each with its own engine (the model loads once per worker).")
+              help="Calls computed at once by the worker process, sharing its one model (0: only queue). "
+                   "With --prefect: jobs handed to the work pool at once.")
+@click.option("--prefect", is_flag=True, default=None, envvar="HEARFLOW_API_PREFECT",
+              help="Run each job as a flow run of the transcribe-job deployment on a Prefect work pool "
+                   "(needs PREFECT_API_URL); add workers with `prefect worker start --pool POOL`.")
+@click.option("--work-pool", default=None, envvar="HEARFLOW_API_WORK_POOL", metavar="POOL",
+              help="The work pool of --prefect. [default: hearflow]")
+@click.option("--spool-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              envvar="HEARFLOW_API_SPOOL_DIR",
+              help="Uploads, and the results Prefect workers hand back: with --prefect, a directory every "
+                   "worker reads and writes at the same path. [default: DATA_DIR/spool]")
 @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Spooled uploads and format files. [default: ~/.hearflow/api]")
 @click.option("--public-url", default=None, metavar="URL",
@@ -37,11 +47,12 @@ SIGNING_SECRET_ENV = "HEARFLOW_API_SIGNING_SECRET"
               help="A server silent this long loses its jobs to the others. [default: 30]")
 @config_option
 @db_option
-def api(host, port, workers, data_dir, public_url, allow_outbound, offload_bytes, url_seconds, webhook_backoff,
+def api(host, port, workers, prefect, work_pool, spool_dir, data_dir, public_url, allow_outbound, offload_bytes, url_seconds, webhook_backoff,
         webhook_attempts, forwarded_allow_ips, lease_seconds, config, db):
     """Serve the HTTP API: call analytics and transcription jobs (FastAPI on uvicorn).
 
-    Jobs and keys live in the store (--db); N worker processes take queued jobs. Jobs use
+    Jobs and keys live in the store (--db); a worker process computes queued jobs, N at once,
+    or with --prefect hands each to a Prefect work pool. Jobs use
     the analyzer of --config, and the offline one when it says auto: a vendor is never picked
     because its key happens to be in the environment. Signed URLs use $HEARFLOW_API_SIGNING_SECRET
     (default: a secret made once and kept in the store); webhooks are signed with
@@ -56,15 +67,17 @@ def api(host, port, workers, data_dir, public_url, allow_outbound, offload_bytes
     from hearflow.http.server import serve
     from hearflow.http.settings import ApiSettings, server_analyze_settings
 
-    choices = {"host": host, "port": port, "workers": workers, "data_dir": data_dir, "public_url": public_url,
+    choices = {"host": host, "port": port, "workers": workers, "prefect": prefect, "work_pool": work_pool,
+               "spool_dir": spool_dir, "data_dir": data_dir, "public_url": public_url,
                "allow_outbound": tuple(allow_outbound), "offload_bytes": offload_bytes, "url_seconds": url_seconds,
                "webhook_backoff": webhook_backoff, "webhook_attempts": webhook_attempts,
                "forwarded_allow_ips": forwarded_allow_ips, "lease_seconds": lease_seconds, "db_path": db,
                "signing_secret": os.environ.get(SIGNING_SECRET_ENV) or None,
                "analyze": server_analyze_settings(settings_from(config, {}, {}))}
     settings = ApiSettings(**{name: value for name, value in choices.items() if value is not None})
-    click.echo(f"hearflow api on {settings.base_url} ({settings.workers} worker(s), store {settings.db_path})",
-               err=True)
+    where = f"on work pool {settings.work_pool}" if settings.prefect else "here"
+    click.echo(f"hearflow api on {settings.base_url} ({settings.workers} job(s) at once {where}, "
+               f"store {settings.db_path})", err=True)
     serve(settings)
 
 

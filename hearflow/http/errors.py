@@ -43,6 +43,7 @@ CATALOGUE: dict[str, tuple[int, str]] = {
     "daily_cap_reached": (429, "the key has used its daily audio seconds; try again tomorrow (UTC)"),
     "internal": (500, "a bug: reported without details; the server log has the request id"),
     "analysis_failed": (502, "the configured analyzer failed (the transcript is still stored)"),
+    "worker_failed": (502, "with --prefect, the job's flow run crashed, failed or was cancelled (a failed job's error)"),
     "webhooks_not_configured": (503, "webhook_url was given but the server has no webhook secret"),
     "model_unavailable": (503, "the server's model cannot be loaded"),
     "stage_unavailable": (503, "a stage the server is configured with is not installed"),

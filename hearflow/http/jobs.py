@@ -43,7 +43,10 @@ class Submitted:
 
 def submit(db: Database, key_id: str, fields: dict, *, job_id: str | None = None, audio_url: str | None = None,
            spool_path: str | None = None, audio_sha256: str | None = None,
-           idempotency_key: str | None = None) -> Submitted:
+           idempotency_key: str | None = None, reserved_ms: int | None = None, admit=None) -> Submitted:
+    """Queue a job. ``admit(conn)`` runs in the same write transaction before the insert (the
+    key's allowance, counting its queued jobs' ``reserved_ms``), so concurrent submits cannot
+    all pass one check and queue past a cap together."""
     digest = body_hash(fields, audio_sha256)
     with db.write() as conn:
         if idempotency_key is not None:
@@ -54,10 +57,12 @@ def submit(db: Database, key_id: str, fields: dict, *, job_id: str | None = None
                     raise ApiError("this Idempotency-Key was used with a different body",
                                    code="idempotency_conflict", hint="use a fresh key for each distinct job")
                 return Submitted(earlier, created=False)
+        if admit is not None:
+            admit(conn)
         row = {"id": job_id or new_job_id(), "key_id": key_id, "status": QUEUED, "created_at": utc_now(),
                "request": json.dumps(fields), "audio_url": audio_url, "spool_path": spool_path,
                "audio_sha256": audio_sha256, "idempotency_key": idempotency_key, "body_hash": digest,
-               "webhook_url": fields.get("webhook_url"), "webhook_state": None}
+               "webhook_url": fields.get("webhook_url"), "webhook_state": None, "reserved_ms": reserved_ms}
         conn.execute(f"INSERT INTO api_jobs ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
                      list(row.values()))
         return Submitted(conn.execute("SELECT * FROM api_jobs WHERE id = ?", [row["id"]]).fetchone(), True)

@@ -34,21 +34,32 @@ def daily_cap(key: ApiKey) -> float | None:
     return DEFAULT_TEST_DAILY_SECONDS if key.test else None
 
 
-def admit(db: Database, key: ApiKey) -> None:
-    """Refuse new work once a key's allowance is used up. A request admitted with any allowance
-    left is billed in full, so the last one may go a little past the cap."""
+def admit(db, key: ApiKey) -> None:
+    """Refuse new work once a key's allowance is used up: what it was billed plus what its queued
+    and processing jobs reserve, so a key cannot queue past its cap or credit. ``db`` is the
+    Database, or the connection of a write transaction that inserts the job (then concurrent
+    submits are counted one after another). Work admitted with any allowance left is billed in
+    full, so the last one may go a little past the cap."""
     cap = daily_cap(key)
     if cap is not None:
         used = _sum(db, "SELECT coalesce(sum(units_ms), 0) AS ms FROM api_usage WHERE key_id = ? AND day = ?",
-                    [key.id, today()])
+                    [key.id, today()]) + _reserved(db, key.id)
         if used >= units_ms(cap):
-            raise ApiError(f"key {key.id} has used its {cap:g} audio seconds for {today()} (UTC)",
-                           code="daily_cap_reached", hint="the cap resets at midnight UTC")
+            raise ApiError(f"key {key.id} has used or queued its {cap:g} audio seconds for {today()} (UTC)",
+                           code="daily_cap_reached", hint="the cap resets at midnight UTC; queued jobs count")
     if key.credit_seconds is not None:
-        used = _sum(db, "SELECT coalesce(sum(units_ms), 0) AS ms FROM api_usage WHERE key_id = ?", [key.id])
+        used = _sum(db, "SELECT coalesce(sum(units_ms), 0) AS ms FROM api_usage WHERE key_id = ?",
+                    [key.id]) + _reserved(db, key.id)
         if used >= units_ms(key.credit_seconds):
-            raise ApiError(f"key {key.id} has used all {key.credit_seconds:g} s of its prepaid credit",
-                           code="credit_exhausted", hint="add credit, or build against a hf_test_ key")
+            raise ApiError(f"key {key.id} has used or queued all {key.credit_seconds:g} s of its prepaid credit",
+                           code="credit_exhausted",
+                           hint="add credit, wait for queued jobs to finish, or build against a hf_test_ key")
+
+
+def _reserved(db, key_id: str) -> int:
+    """Audio of the key's jobs not billed yet: a job is billed in the transaction that ends it."""
+    return _sum(db, "SELECT coalesce(sum(reserved_ms), 0) AS ms FROM api_jobs WHERE key_id = ? AND status IN "
+                    "('queued', 'processing')", [key_id])
 
 
 def charge(conn: sqlite3.Connection, key_id: str, ms: int, kind: str, ref: str) -> None:
@@ -72,5 +83,5 @@ def summary(db: Database, *, key_id: str | None = None, since: str | None = None
                     f"{clause} GROUP BY key_id, kind ORDER BY key_id, kind", params)
 
 
-def _sum(db: Database, sql: str, params) -> int:
-    return int(db.one(sql, params)["ms"])
+def _sum(db, sql: str, params) -> int:
+    return int(db.execute(sql, params).fetchone()["ms"])

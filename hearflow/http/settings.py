@@ -20,9 +20,14 @@ class ApiSettings(BaseModel):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)
-    workers: int = Field(default=1, ge=0)  # job worker processes; 0 only queues (another server works)
+    # calls computed at once by the worker process (with prefect: jobs handed to the work pool at
+    # once); 0 only queues (another server works)
+    workers: int = Field(default=1, ge=0)
     db_path: Path = Field(default_factory=default_db_path)
     data_dir: Path = Field(default_factory=lambda: home() / "api")  # spooled uploads, format files
+    spool_dir: Path | None = None  # uploads and Prefect workers' hand-offs; default data_dir/spool
+    prefect: bool = False  # each job a run of the transcribe-job deployment on work_pool
+    work_pool: str = "hearflow"
     analyze: AnalyzeSettings = Field(default_factory=lambda: AnalyzeSettings(analyzer="offline"))
     public_url: str | None = None  # how clients reach the server (behind a proxy); default http://host:port
     signing_secret: str | None = None  # for signed URLs; default: one generated once and kept in the store
@@ -47,6 +52,10 @@ class ApiSettings(BaseModel):
     @property
     def base_url(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def spool_root(self) -> Path:
+        return self.spool_dir or self.data_dir / "spool"
 
     @property
     def max_bytes(self) -> int:

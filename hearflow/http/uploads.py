@@ -11,7 +11,7 @@ from pathlib import Path
 
 from hearflow.errors import InputError
 from hearflow.http.errors import ApiError
-from hearflow.media.audiofile import inspect
+from hearflow.media.audiofile import inspect, probe_seconds
 
 CHUNK = 1 << 20
 MULTIPART_OVERHEAD = 64_000  # form fields and part headers around the recording
@@ -22,6 +22,7 @@ class Spooled:
     path: Path
     sha256: str
     size: int
+    seconds: float | None = None  # from the headers; what a queued job reserves of its key's allowance
 
 
 def check_declared_length(headers, max_bytes: int) -> None:
@@ -59,4 +60,4 @@ def spool(upload, folder: Path, max_bytes: int) -> Spooled:
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
-    return Spooled(target, digest.hexdigest(), size)
+    return Spooled(target, digest.hexdigest(), size, probe_seconds(target))

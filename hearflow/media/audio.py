@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 STAGE_RATE = 16_000  # what every built-in stage works at (Whisper, the diarizers' networks, VAD)
@@ -14,7 +16,12 @@ def resample(samples: np.ndarray, rate: int, target: int) -> np.ndarray:
         return np.ascontiguousarray(samples, dtype=np.float32)
     import soxr  # soxr alone: librosa's resampler is the same soxr call behind ~200 MB of imports
 
-    return soxr.resample(np.asarray(samples, dtype=np.float32), rate, target, quality="HQ")
+    resampled = soxr.resample(np.asarray(samples, dtype=np.float32), rate, target, quality="HQ")
+    # ceil(n × target / rate) samples, as librosa's soxr_hq gives: the tracks' lengths stay as before
+    length = math.ceil(len(samples) * target / rate)
+    if len(resampled) < length:
+        resampled = np.pad(resampled, (0, length - len(resampled)))
+    return resampled[:length]
 
 
 class StreamResampler:

@@ -156,3 +156,29 @@ def _looks_like_text(head: bytes) -> bool:
     except UnicodeDecodeError:
         return False
     return all(ch.isprintable() or ch in "\r\n\t" for ch in text)
+
+
+def probe_seconds(path: str | Path) -> float | None:
+    """A recording's length from its headers, without decoding it (None when they do not say).
+    The decoders use the same two libraries, so a file neither can probe fails to decode too."""
+    path = str(path)
+    try:
+        import soundfile
+
+        info = soundfile.info(path)
+        if info.samplerate and info.frames:
+            return info.frames / info.samplerate
+    except Exception:  # libsndfile does not read this container: FFmpeg may
+        pass
+    try:
+        import av
+
+        with av.open(path) as container:
+            if container.duration:
+                return container.duration / av.time_base
+            stream = container.streams.audio[0] if container.streams.audio else None
+            if stream is not None and stream.duration and stream.time_base:
+                return float(stream.duration * stream.time_base)
+    except Exception:
+        return None
+    return None

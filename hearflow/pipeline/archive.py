@@ -64,12 +64,14 @@ def error_info(exc: Exception) -> ErrorInfo:
     return ErrorInfo(code="internal", message=f"{type(exc).__name__}: {exc}")
 
 
-def compute_one(engine, source: str, fingerprint: Fingerprint | None = None, compute=compute) -> Computed:
+def compute_one(engine, source: str, fingerprint: Fingerprint | None = None, compute=compute,
+                check=None) -> Computed:
     """One recording through every step (``compute``: in this process unless a runner passes its
-    own). Failures come back as data so the archive goes on."""
+    own). Failures come back as data so the archive goes on. ``check`` is a rule every hop of a
+    URL's download must pass (the HTTP API's outbound policy)."""
     sha256 = fingerprint.sha256 if fingerprint else None
     try:
-        with local_copy(source, max_bytes=engine.settings.max_bytes) as path:
+        with local_copy(source, max_bytes=engine.settings.max_bytes, check=check) as path:
             fingerprint = fingerprint or engine.fingerprint(path)
             return Computed(source, fingerprint.sha256, result=compute(engine, fingerprint, source))
     except Exception as exc:  # one bad file must never stop the archive

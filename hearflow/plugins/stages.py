@@ -257,6 +257,13 @@ class Runner(Stage):
         """Many recordings; returns a :class:`hearflow.pipeline.archive.ArchiveSummary`."""
         raise NotImplementedError
 
+    def work_pool_jobs(self, pool: str):
+        """The HTTP API's jobs as runs on a work pool of workers (``hearflow api --prefect``): an
+        object with ``start(job_id, parameters) -> run id`` (the same run when asked again for the
+        same job), ``outcome(run id)`` (None until the run ends; "completed", or what ended it)
+        and ``close()``. None: this runner cannot hand jobs to other machines."""
+        return None
+
     def close(self) -> None:
         """Release what the runner started for its runs (a temporary server, say)."""
 

@@ -59,7 +59,7 @@ def _writable_place(path: Path) -> bool:
 
 def check_newer_schema(db, migrations, path: Path, version: str) -> None:
     """Refuse a store that a newer hearflow migrated further than this one knows."""
-    import sqlite_utils
+    from hearflow.store.sqlite import sqlite_utils
 
     known = {migration.name for migration in migrations.pending(sqlite_utils.Database(memory=True))}  # all
     unknown = [applied.name for applied in migrations.applied(db) if applied.name not in known]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlite_utils import Migrations
+from hearflow.store.sqlite import Migrations
 
 migrations = Migrations("hearflow")
 
@@ -161,3 +161,10 @@ def m006_api_keys_jobs_usage(db):
     )
     db["api_job_deliveries"].create_index(["job_id"])
     db["api_secrets"].create({"name": str, "value": str}, pk="name")
+
+
+@migrations()
+def m007_api_job_reservations(db):
+    """What a queued job holds of its key's daily cap and credit until it is billed: the
+    upload's length from its headers (an audio_url's length is known only once fetched)."""
+    db["api_jobs"].add_column("reserved_ms", int)

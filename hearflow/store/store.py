@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import sqlite_utils
+from hearflow.store.sqlite import sqlite_utils
 
 from hearflow.errors import ConfigError, HearflowError, NotFoundError, StoreError
 from hearflow.store.health import check_newer_schema, check_schema, classify

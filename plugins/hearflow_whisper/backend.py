@@ -12,7 +12,7 @@ from hearflow import AsrBackend, ConfigError, Segment, StageOptions, Transcript,
 
 from hearflow_whisper.chunks import chunk_bounds
 from hearflow_whisper.embedded import BASE, EMBEDDED, TINY_EN, embedded_path
-from hearflow_whisper.languages import script_prompt, whisper_language
+from hearflow_whisper.languages import script_prompt, steady_decoding, whisper_language
 from hearflow_whisper.loading import load_model, resolve_device
 from hearflow_whisper.vocabulary import decoder_prompt, parse_vocabulary
 
@@ -123,6 +123,7 @@ class WhisperAsr(AsrBackend):
             compression_ratio_threshold=options.compression_ratio_threshold,
             no_speech_threshold=options.no_speech_threshold, log_prob_threshold=options.log_prob_threshold,
             **decoder_prompt(script_prompt(options.language, language), options.vocabulary),
+            **steady_decoding(language),
         )
 
     def transcribe(self, samples, sample_rate, *, progress=None):

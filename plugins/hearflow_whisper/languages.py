@@ -64,3 +64,20 @@ def script_prompt(tag: str | None, language: str | None) -> str | None:
     if language is None:
         return None
     return SCRIPT_PROMPTS.get((language, script_of(tag, language)))
+
+
+def steady_decoding(language: str | None) -> dict:
+    """Decoding settings under which the same audio always gives the same transcript.
+
+    faster-whisper falls back to sampling at rising temperatures when a window's beam-search text
+    fails the compression-ratio or log-probability threshold; CTranslate2's sampler is seeded per
+    worker thread, once, so a second run in the same process (an archive, an API worker) draws
+    other text. Measured: on an espeak-ng Hindi call base failed beam search on every window and
+    sampled mixed-script text, different on each run; tiny.en's English WER on the test tracks
+    is the same without the fallback. So only beam search runs (temperature 0); where beam search
+    loops (base on Hindi repeated one phrase, compression ratio up to 15), blocking repeated
+    word trigrams kept every window under the threshold. English keeps tiny.en's decoding as it is."""
+    steady = {"temperature": 0.0}
+    if language != "en":
+        steady["no_repeat_ngram_size"] = 3
+    return steady

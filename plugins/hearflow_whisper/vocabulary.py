@@ -25,14 +25,11 @@ def parse_vocabulary(value) -> tuple[str, ...]:
 def decoder_prompt(language_prompt: str | None, vocabulary: tuple[str, ...]) -> dict:
     """faster-whisper keyword arguments carrying the language's script prompt and the vocabulary.
 
-    ``hotwords`` precede every 30 s window, so both go there (measured: tiny.en kept the product
+    Both go to ``hotwords``, which precede every 30 s window (measured: tiny.en kept the product
     names in later windows only this way; an ``initial_prompt`` of names cut its transcript
-    short). The script prompt is also the ``initial_prompt``: with both, an espeak-ng Hindi call
-    stayed in Devanagari (99-100 % of letters) where either alone let later windows drift."""
+    short). The script prompt is not also the ``initial_prompt``: given twice in the first window,
+    base echoed it ("नमस्ते, आपका स्वागत है।" four times) instead of transcribing the Hindi call."""
     parts = [language_prompt] if language_prompt else []
     if vocabulary:
         parts.append(", ".join(vocabulary) + ".")
-    options = {"hotwords": " ".join(parts)} if parts else {}
-    if language_prompt:
-        options["initial_prompt"] = language_prompt
-    return options
+    return {"hotwords": " ".join(parts)} if parts else {}

@@ -85,7 +85,9 @@ async def submit(request: Request, key: ApiKey = Depends(require(*SCOPES)),
         submitted = await run_in_threadpool(
             jobs.submit, state.db, key.id, fields, job_id=job_id, audio_url=fields.get("audio_url"),
             spool_path=str(spooled.path) if spooled else None, audio_sha256=spooled.sha256 if spooled else None,
-            idempotency_key=idempotency_key)
+            idempotency_key=idempotency_key,
+            reserved_ms=ledger.units_ms(spooled.seconds) if spooled and spooled.seconds else None,
+            admit=lambda conn: ledger.admit(conn, key))
     except BaseException:
         if spooled:
             shutil.rmtree(spooled.path.parent, ignore_errors=True)

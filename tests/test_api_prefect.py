@@ -1,0 +1,116 @@
+"""`hearflow api --prefect`: jobs submitted over HTTP to a real server become runs of the
+transcribe-job deployment, picked up by a real `prefect worker start --type process` on the
+session's Prefect server; the API finishes them through the same tail as its own workers."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from api_server import SHORT_CALL, WEBHOOK_SECRET, ApiServer, wait_for_job
+from local_http import https_recording
+from webhook_receiver import Receiver
+
+JOBS = "/v1/transcription/jobs"
+
+
+@pytest.fixture(scope="module")
+def recording(tmp_path_factory):
+    from hearflow.media.synth import build_call, write_call
+
+    path = tmp_path_factory.mktemp("prefect-media") / "short-stereo.wav"
+    write_call(build_call(SHORT_CALL), path, stereo=True)
+    return path
+
+
+@pytest.fixture(scope="module")
+def https_audio(recording, tmp_path_factory):
+    with https_recording(recording.read_bytes(), tmp_path_factory.mktemp("api-tls")) as served:
+        yield served
+
+
+def start_worker(pool: str, log: Path, env: dict) -> subprocess.Popen:
+    """A Prefect process worker polling every second (a flow run starts within a second or two)."""
+    env = {**os.environ, "PREFECT_WORKER_QUERY_SECONDS": "1", "PREFECT_WORKER_PREFETCH_SECONDS": "1",
+           "PREFECT_LOGGING_LEVEL": "WARNING", **env}
+    return subprocess.Popen([str(Path(sys.executable).with_name("prefect")), "worker", "start", "--pool", pool,
+                             "--type", "process"], env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT)
+
+
+def flow_runs_named(name: str) -> list:
+    from prefect import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterName
+
+    with get_client(sync_client=True) as client:
+        return client.read_flow_runs(flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=[name])))
+
+
+def test_jobs_run_on_a_prefect_work_pool_once_each_across_a_kill_9(tmp_path, recording, https_audio):
+    from hearflow_webhook.signing import verify
+
+    base, ca_file, hits = https_audio
+    pool = "hearflow-test-" + secrets.token_hex(3)
+    spool = tmp_path / "shared-spool"  # what a team mounts on every worker
+    env = {"HEARFLOW_CA_BUNDLE": str(ca_file)}
+    server = ApiServer(tmp_path / "api", "--prefect", "--work-pool", pool, "--workers", "4", "--spool-dir",
+                       str(spool), "--allow-outbound", "127.0.0.1/32", "--lease-seconds", "5", env=env).start()
+    worker = None
+    try:
+        key_id, secret = server.key()
+        with Receiver() as receiver, server.client(secret) as http:
+            upload = http.post(JOBS, files={"audio": ("short.wav", recording.read_bytes())},
+                               data={"channel": "true", "formats": "srt", "webhook_url": receiver.url})
+            fetched = http.post(JOBS, json={"audio_url": f"{base}/calls/short.wav", "diarize": True})
+            assert upload.status_code == fetched.status_code == 202, (upload.text, fetched.text)
+            ids = [upload.json()["id"], fetched.json()["id"]]
+            # No worker yet: the runs wait on the pool, the jobs are handed over (processing).
+            for job_id in ids:
+                wait_for_job(http, job_id, until=("processing",), timeout=60)
+            deadline = time.monotonic() + 30
+            while not all(flow_runs_named(f"job {job_id}") for job_id in ids) and time.monotonic() < deadline:
+                time.sleep(0.3)
+            server.kill()  # runs were created; the server that made them is gone
+            server.start()  # takes its jobs back once the dead instance's pid is gone
+            worker = start_worker(pool, tmp_path / "worker.log", env)
+            with server.client(secret) as again:
+                done = [wait_for_job(again, job_id, timeout=240) for job_id in ids]
+                for job in done:
+                    assert job["status"] == "completed", (job, (tmp_path / "worker.log").read_text()[-3000:])
+                    assert "Friday" in job["result"]["text"]
+                header = again.get(f"{JOBS}/{ids[0]}").headers["X-Hearflow-Units"]
+                srt_file = again.get(done[0]["result"]["formats"]["srt"])
+                assert srt_file.status_code == 200 and "Friday" in srt_file.text
+                # The same bytes again: answered from the store, no flow run made for it.
+                reused = again.post(JOBS, files={"audio": ("again.wav", recording.read_bytes())},
+                                    data={"channel": "true"}).json()
+                assert wait_for_job(again, reused["id"], timeout=60)["status"] == "completed"
+            deadline = time.monotonic() + 60
+            while not receiver.requests and time.monotonic() < deadline:
+                time.sleep(0.2)
+        event = receiver.requests[0]
+        verify(WEBHOOK_SECRET, event.body, event.headers["X-Hearflow-Timestamp"], event.headers["X-Hearflow-Signature"])
+        assert json.loads(event.body)["id"] == ids[0] and json.loads(event.body)["status"] == "completed"
+    finally:
+        server.stop()
+        if worker is not None:
+            worker.terminate()
+            worker.wait(timeout=30)
+    for job_id in ids:  # exactly one run per job, though the server asked again after its restart
+        runs = flow_runs_named(f"job {job_id}")
+        assert len(runs) == 1 and runs[0].state.is_completed(), runs
+    assert flow_runs_named(f"job {reused['id']}") == []
+    db = sqlite3.connect(server.db)
+    billed = dict(db.execute("SELECT ref, units_ms FROM api_usage WHERE kind = 'job' AND key_id = ?", [key_id]))
+    assert sorted(billed) == sorted(ids + [reused["id"]])
+    assert int(header.replace(".", "")) == billed[ids[0]]
+    assert db.execute("SELECT count(*) FROM calls").fetchone()[0] == 2  # stereo and diarized: two calls
+    assert hits == ["/calls/short.wav"]  # fetched by the worker, once
+    assert not any(spool.iterdir())  # uploads and hand-offs removed once the jobs finished
