@@ -9,15 +9,16 @@ import numpy as np
 import pytest
 import soundfile
 
-from diarize_fixtures import BACKCHANNEL_CALL, der, rttm_turns
+from diarize_fixtures import BACKCHANNEL_CALL, THREE_PARTY_CALL, der, rttm_turns
 from hearflow.errors import ConfigError
 from hearflow.media.synth import SUPPORT_CALL, build_call, write_call
 from media import ami_clips, pyannote_sample
 
 pytestmark = pytest.mark.slow
 
-# The three-party call is left out: CAM++ hears two of its espeak-ng voices as one (see the README).
-SCRIPTS = {"support": SUPPORT_CALL, "backchannel": BACKCHANNEL_CALL}
+# The three-party call has a whispered voice that segmentation-3.0 hardly hears (the VAD does) and
+# that CAM++ places close to another voice (centroid similarity 0.55).
+SCRIPTS = {"support": SUPPORT_CALL, "backchannel": BACKCHANNEL_CALL, "three_party": THREE_PARTY_CALL}
 
 
 @pytest.fixture(scope="module")
@@ -55,12 +56,9 @@ def overlapping_time(turns) -> float:
 def test_recorded_telephone_call(tmp_path):
     sample = pyannote_sample(tmp_path)
     samples, rate = soundfile.read(sample["sample.wav"], dtype="float32")
-    exclusive, overlapped = diarizer().diarize_views(samples, rate)
+    _, overlapped = diarizer().diarize_views(samples, rate)
     assert der(rttm_turns(sample["sample.rttm"]), overlapped) <= 0.10
-    # both voices are found; a third, brief cluster may appear (the count is not always right)
-    talk = sorted((sum(t.end - t.start for t in exclusive if t.speaker == s) for s in speakers(exclusive)),
-                  reverse=True)
-    assert len(talk) >= 2 and sum(talk[:2]) / sum(talk) > 0.9
+    assert len(speakers(overlapped)) == 2
 
 
 @pytest.mark.parametrize("name", SCRIPTS)
@@ -68,7 +66,7 @@ def test_synthetic_calls(calls, name):
     call = calls[name]
     exclusive, overlapped = diarizer().diarize_views(call.mono, call.rate)
     assert len(speakers(overlapped)) == len(speakers(call.turns))
-    assert der(call.turns, overlapped) <= 0.10
+    assert der(call.turns, overlapped) <= 0.05
     assert overlapped[0].speaker == "SPEAKER_1"  # named in order of first speech
 
 
@@ -107,6 +105,22 @@ def test_out_of_range_options_are_config_errors():
         with pytest.raises(ConfigError) as caught:
             diarizer(**options)
         assert caught.value.code == "invalid_options", options
+
+
+def test_speech_only_the_vad_hears_is_rescued(calls):
+    """segmentation-3.0 hears little of the whispered voice; the VAD's rescue gives it back."""
+    call = calls["three_party"]
+    whispered = [t for t in call.turns if t.speaker == "SPEAKER_3"]
+    without, _ = diarizer(rescue=0).diarize_views(call.mono, call.rate)  # exclusive: one turn at a time
+    rescued, _ = diarizer().diarize_views(call.mono, call.rate)
+    assert covered(whispered, without) < 0.5
+    assert covered(whispered, rescued) > 0.9
+
+
+def covered(reference, turns) -> float:
+    """Share of the reference turns' time during which some turn of ``turns`` runs."""
+    inside = sum(max(0.0, min(r.end, t.end) - max(r.start, t.start)) for r in reference for t in turns)
+    return inside / sum(r.end - r.start for r in reference)
 
 
 def test_silence_has_no_turns():

@@ -62,5 +62,7 @@ def test_network_stage_is_retried(tmp_path, monkeypatch, flaky_server, stereo_wa
 
     settings = AnalyzeSettings(asr="remote-test", asr_options={"url": url})
     outcome = analyze_call(str(stereo_wav), settings=settings, db_path=str(tmp_path / "h.db"))
-    assert len(hits) == 3  # one 503, then both channels on the retry
+    # The channels are transcribed at once: the first attempt's 503 may come before or after the
+    # other channel was asked; the retry asks for both again.
+    assert len(hits) in (3, 4)
     assert outcome.result.transcript == "SPEAKER_1: hello\nSPEAKER_2: hello"

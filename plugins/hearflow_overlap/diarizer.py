@@ -4,13 +4,16 @@ It follows the shape of pyannote's speaker-diarization pipeline, on weights ship
 
 1. 10 s windows every ``step`` seconds; segmentation-3.0 labels up to three local speakers per
    frame, overlap included (:mod:`~hearflow_overlap.segmentation`).
-2. CAM++ embeddings of each local speaker's speech in pieces of up to three seconds, from the
+2. CAM++ embeddings of each local speaker's speech in pieces of up to ``piece`` seconds, from the
    frames where that speaker talks alone if possible; each window embeds only its own share of
    the call, so the cost is one pass over the speech (:mod:`~hearflow_overlap.embedding`).
-3. Agglomerative clustering of those embeddings; the threshold gives the speaker count unless the
-   hints fix or bound it (:mod:`~hearflow_overlap.clustering`).
-4. Overlapping windows are averaged back onto the call's frames, keeping as many speakers per frame
-   as the windows heard (:mod:`~hearflow_overlap.reconstruction`).
+3. Speech the Silero VAD hears where the windows hear nobody (a whispered voice) is embedded as
+   stretches of its own (:mod:`~hearflow_overlap.rescue`).
+4. Agglomerative clustering of those embeddings; the threshold and the clusters' cohesion give the
+   speaker count unless the hints fix or bound it (:mod:`~hearflow_overlap.clustering`).
+5. Every window votes for the global speakers of its local speakers in all its frames; per frame
+   the speakers with most votes are active, as many as the windows heard
+   (:mod:`~hearflow_overlap.reconstruction`).
 
 Memory stays flat in call length apart from a few bytes per frame: windows are segmented and
 embedded a batch at a time, and only their small activity matrices and embeddings are kept.
@@ -18,35 +21,45 @@ embedded a batch at a time, and only their small activity matrices and embedding
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import numpy as np
 from pydantic import Field
 
 from hearflow import MonoDiarizer, Turn, choose_device, first_speech_names, named_turns, onnxruntime_gpus
 
-from hearflow_overlap import clustering, reconstruction
+from hearflow_overlap import clustering, reconstruction, rescue
 from hearflow_overlap.embedding import window_pieces
 from hearflow_overlap.reader import Reader
-from hearflow_overlap.segmentation import FRAME_STEP, RATE, window_starts, windows, zones
+from hearflow_overlap.segmentation import FRAME_STEP, FRAMES, RATE, WINDOW, window_starts, windows, zones
 
 
 class OverlapDiarizer(MonoDiarizer):
     name = "overlap"
     description = ("offline diarization with overlapped speech: pyannote segmentation-3.0 windows, "
                    "CAM++ voices, agglomerative clustering")
-    requires = ("torch", "onnxruntime", "scipy")
+    requires = ("torch", "onnxruntime", "scipy", "silero_vad")  # silero_vad: its model file only
     extra = "diarize"
 
     class Options(MonoDiarizer.Options):
         step: float = Field(default=4.0, ge=0.5, le=10, description="seconds between 10 s windows")
         threshold: float = Field(default=0.3, gt=-1, lt=1,
                                  description="centroid cosine similarity below which clusters stop merging")
-        min_speech: float = Field(default=1.0, ge=0, description="a cluster with less speech (seconds) joins the nearest speaker")
-        piece: float = Field(default=3.0, gt=0.5, le=10, description="longest stretch one embedding covers, seconds")
+        margin: float = Field(default=0.25, ge=0, le=2, description=(
+            "tight clusters merge only above their cohesion (members' mean similarity to the centroid) "
+            "less this"))
+        min_speech: float = Field(default=0.6, ge=0, description="a cluster with less speech (seconds) joins the nearest speaker")
+        min_share: float = Field(default=0.02, ge=0, lt=0.5, description=(
+            "so does a cluster with less than this share of the call's embedded speech"))
+        piece: float = Field(default=4.0, gt=0.5, le=10, description="longest stretch one embedding covers, seconds")
         max_embedded: float = Field(default=2.0, gt=0.2, description="seconds of a piece the embedding hears")
         min_clean: float = Field(default=0.6, ge=0, description="seconds of solo speech an embedding prefers")
         min_active: float = Field(default=0.3, ge=0, description="less speech in a window gives no embedding")
-        min_off: float = Field(default=0.1, ge=0, description="shorter pauses inside a turn are bridged")
+        min_off: float = Field(default=0.5, ge=0, description="shorter pauses inside a turn are bridged")
         min_on: float = Field(default=0.05, ge=0, description="shorter stretches of speech are dropped")
+        rescue: float = Field(default=0.5, ge=0, description=(
+            "seconds of speech the VAD hears and the segmentation does not that become a stretch of "
+            "their own (0: none)"))
 
     def prepare(self) -> None:
         self.ensure_available()
@@ -60,39 +73,88 @@ class OverlapDiarizer(MonoDiarizer):
         return choose_device(self.options.device, onnxruntime_gpus(), "ONNX Runtime")
 
     def diarize_views(self, samples: np.ndarray, sample_rate: int) -> tuple[list[Turn], list[Turn]]:
+        heard = self.local_speakers(Reader(samples, sample_rate))
+        if not heard.vectors:
+            return [], []
+        return frame_turns(heard, self.options)
+
+    def local_speakers(self, reader: Reader) -> LocalSpeakers:
+        """Segmentation and embeddings: everything that runs a network."""
         from hearflow_overlap.models import embedding_runner, segmentation_runner
 
         options = self.options
-        reader = Reader(samples, sample_rate)
         starts = window_starts(reader.length, int(options.step * RATE))
-        activities, places, vectors = [], [], []
+        heard = LocalSpeakers(starts=starts)
         device = self.device()
         embed = embedding_runner(device)
-        own = zones(starts, reader.length, options.step)
-        for index, window in enumerate(windows(reader, starts, segmentation_runner(device))):
-            activities.append(window.activity)
-            for piece in window_pieces(window.audio, window.activity, embed, zone=own[index], piece=options.piece,
+
+        def embed_pieces(index, audio, activity, zone):
+            for piece in window_pieces(audio, activity, embed, zone=zone, piece=options.piece,
                                        min_clean=options.min_clean, min_active=options.min_active,
                                        max_embedded=options.max_embedded):
-                places.append((index, piece.local, piece.first, piece.last))
-                vectors.append(piece.vector)
-        if not vectors:
-            return [], []
-        embeddings, places = np.stack(vectors), np.array(places)
-        centroids = clustering.cluster(
-            embeddings, places, threshold=options.threshold, min_speech=options.min_speech,
-            seconds_per_frame=FRAME_STEP,
-            num_speakers=options.num_speakers, min_speakers=options.min_speakers,
-            max_speakers=options.max_speakers)
-        labels = clustering.assign(embeddings, places, centroids)
-        total = reconstruction.Aggregate(reader.length, len(centroids))
-        by_window = [[] for _ in starts]
-        for (index, local, first, last), speaker in zip(places.tolist(), labels.tolist()):
-            by_window[index].append((local, first, last, speaker))
-        for start, activity, pieces in zip(starts, activities, by_window):
-            total.add(start, activity, pieces)
-        active, scores = total.activity()
-        overlapped = reconstruction.runs(active, options.min_off, options.min_on)
-        exclusive = reconstruction.runs(reconstruction.exclusive(active, scores), options.min_off, options.min_on)
-        names = first_speech_names(overlapped + exclusive)
-        return named_turns(exclusive, names), named_turns(overlapped, names)
+                heard.places.append((index, piece.local, piece.first, piece.last))
+                heard.vectors.append(piece.vector)
+
+        own = zones(starts, reader.length, options.step)
+        for index, window in enumerate(windows(reader, starts, segmentation_runner(device))):
+            heard.activities.append(window.activity)
+            embed_pieces(index, window.audio, window.activity, own[index])
+        heard.total = reconstruction.Aggregate(reader.length, starts, heard.activities)
+        if options.rescue:
+            heard.rescued = rescue.unheard_windows(reader, heard.total.talkers(), options.rescue)
+            for index, (start, activity) in enumerate(heard.rescued, start=len(starts)):
+                embed_pieces(index, reader(start, WINDOW), activity, (0, FRAMES))
+        return heard
+
+
+@dataclass
+class LocalSpeakers:
+    """What the networks heard: per window its start and activity, then the pieces' places
+    (window, local speaker, first and last frame) and embeddings; windows past ``starts`` are the
+    ``rescued`` stretches (start, activity)."""
+
+    starts: list[int]
+    activities: list[np.ndarray] = field(default_factory=list)
+    rescued: list[tuple[int, np.ndarray]] = field(default_factory=list)
+    places: list[tuple[int, int, int, int]] = field(default_factory=list)
+    vectors: list[np.ndarray] = field(default_factory=list)
+    total: reconstruction.Aggregate | None = None
+
+
+def frame_turns(heard: LocalSpeakers, options) -> tuple[list[Turn], list[Turn]]:
+    """Exclusive and overlapped turns: the pieces clustered, their speakers voted back onto the frames."""
+    embeddings, places, total = np.stack(heard.vectors), np.array(heard.places), heard.total
+    centroids = clustering.cluster(
+        embeddings, places, threshold=options.threshold, margin=options.margin, min_speech=options.min_speech,
+        min_share=options.min_share,
+        seconds_per_frame=FRAME_STEP,
+        num_speakers=options.num_speakers, min_speakers=options.min_speakers,
+        max_speakers=options.max_speakers)
+    labels = clustering.assign(embeddings, places, centroids)
+    rescued = heard.rescued
+    starts = heard.starts + [start for start, _ in rescued]
+    activities = heard.activities + [activity for _, activity in rescued]
+    by_window = [[] for _ in starts]
+    for (index, local, first, last), speaker in zip(places.tolist(), labels.tolist()):
+        by_window[index].append((local, first, last, speaker))
+    local_labels = [reconstruction.local_labels(activity, pieces) for activity, pieces in zip(activities, by_window)]
+    segmented = len(heard.starts)
+    total.speakers(len(centroids))
+    for start, activity, labelled in zip(starts[:segmented], activities, local_labels):
+        total.add(start, activity, labelled)
+    for start, activity, labelled in zip(starts[:segmented], activities, local_labels):
+        if (labelled[:, 0] == reconstruction.UNLABELLED).any():
+            total.stitch(start, activity, labelled)
+    active, scores = total.activity()
+    wanted = options.num_speakers or options.min_speakers
+    for speaker in np.flatnonzero(~active.any(axis=0))[: max(0, wanted - int(active.any(axis=0).sum()))]:
+        # a speaker the hints ask for but the vote never puts first: its own pieces are its turns
+        for index, local, first, last in places[labels == speaker].tolist():
+            total.claim(active, starts[index], activities[index][first:last, local], first, speaker)
+    for start, activity, labelled in zip(starts[segmented:], activities[segmented:], local_labels[segmented:]):
+        total.fill(active, start, activity, labelled)
+    overlapped = reconstruction.runs(active, options.min_off, options.min_on)
+    exclusive = reconstruction.runs(reconstruction.exclusive(active, scores), options.min_off, options.min_on,
+                                     bridge_over_others=False)
+    names = first_speech_names(overlapped + exclusive)
+    return named_turns(exclusive, names), named_turns(overlapped, names)

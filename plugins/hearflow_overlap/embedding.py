@@ -15,9 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from hearflow_overlap.fbank import kaldi_fbank
-from hearflow_overlap.segmentation import FRAME_STEP, LOCAL_SPEAKERS
+from hearflow_overlap.segmentation import FRAME_STEP, LOCAL_SPEAKERS, RATE
 
 FBANK_SHIFT = 0.01  # seconds
+FBANK_LENGTH = 400  # samples one filterbank frame reads
 FBANK_CENTRE = 0.0125  # seconds from a filterbank frame's start to its centre
 MIN_FRAMES = 20  # fewer filterbank frames say nothing about a voice
 
@@ -40,13 +41,19 @@ def window_pieces(audio: np.ndarray, activity: np.ndarray, run, *, zone: tuple[i
     activity[zone[1]:] = 0
     if not activity.any():
         return []
-    fbank = kaldi_fbank(audio)
+    # filterbank frames are independent of each other: only those under the zone's speech are computed
+    talking = np.flatnonzero(activity.any(axis=1))
+    first = max(0, int(np.floor((talking[0] * FRAME_STEP - FBANK_CENTRE) / FBANK_SHIFT)))
+    last = int(np.ceil(((talking[-1] + 1) * FRAME_STEP - FBANK_CENTRE) / FBANK_SHIFT)) + 1
+    hop = int(round(FBANK_SHIFT * RATE))
+    fbank = kaldi_fbank(audio[first * hop:(last - 1) * hop + FBANK_LENGTH])
     # which segmentation frame each filterbank frame falls in
-    segment_frame = np.minimum(((np.arange(len(fbank)) * FBANK_SHIFT + FBANK_CENTRE) / FRAME_STEP).astype(int),
-                               len(activity) - 1)
+    segment_frame = np.minimum((((first + np.arange(len(fbank))) * FBANK_SHIFT + FBANK_CENTRE) / FRAME_STEP)
+                               .astype(int), len(activity) - 1)
     alone = activity.sum(axis=1) == 1
     longest = max(1, int(round(piece / FRAME_STEP)))
-    pieces = []
+    keep = int(max_embedded / FBANK_SHIFT)
+    wanted = []  # (local, first, last, normalised features)
     for local in range(LOCAL_SPEAKERS):
         active = activity[:, local].astype(bool)
         for first, last in _stretches(active, longest):
@@ -62,13 +69,18 @@ def window_pieces(audio: np.ndarray, activity: np.ndarray, run, *, zone: tuple[i
             features = fbank[chosen[segment_frame]]
             if len(features) < MIN_FRAMES:  # the window ran past the end of the call
                 continue
-            keep = int(max_embedded / FBANK_SHIFT)
             if len(features) > keep:  # the middle of the piece is enough to know the voice
                 skip = (len(features) - keep) // 2
                 features = features[skip:skip + keep]
-            vector = run(np.ascontiguousarray((features - features.mean(axis=0))[None], dtype=np.float32))[0]
-            pieces.append(Piece(local, first, last, vector / max(float(np.linalg.norm(vector)), 1e-8)))
-    return pieces
+            wanted.append((local, first, last, features - features.mean(axis=0)))
+    # pieces of the same length run as one batch (most are cut to ``keep`` frames)
+    vectors: dict[int, np.ndarray] = {}
+    for length in {len(features) for *_, features in wanted}:
+        same = [index for index, (*_, features) in enumerate(wanted) if len(features) == length]
+        batch = run(np.ascontiguousarray(np.stack([wanted[index][3] for index in same]), dtype=np.float32))
+        vectors.update(zip(same, batch))
+    return [Piece(local, first, last, vectors[index] / max(float(np.linalg.norm(vectors[index])), 1e-8))
+            for index, (local, first, last, _) in enumerate(wanted)]
 
 
 def _stretches(active: np.ndarray, longest: int) -> list[tuple[int, int]]:

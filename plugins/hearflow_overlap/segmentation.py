@@ -15,7 +15,8 @@ import numpy as np
 RATE = 16000
 WINDOW = 160_000  # samples
 FRAMES = 589  # PyanNet's output frames for one window
-FRAME_STEP = 270 / RATE  # seconds between output frames (the SincNet and pooling strides)
+FRAME_SAMPLES = 270  # samples between output frames (the SincNet and pooling strides)
+FRAME_STEP = FRAME_SAMPLES / RATE  # seconds
 FRAME_SPAN = 991 / RATE  # seconds of audio one output frame sees
 LOCAL_SPEAKERS = 3
 
