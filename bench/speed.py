@@ -140,6 +140,8 @@ def long_rows(work: Path, home: Path, lengths: list[float], format: str, source:
                                         "bare_s": round(bare_s, 1), "hearflow_s": round(ours_s, 1),
                                         "bare_rss_mb": bare_rss, "hearflow_rss_mb": ours_rss,
                                         "rss_ratio": round(ours_rss / bare_rss, 2)}
+        print(f"long-{minutes:g}min " + "  ".join(f"{k}={v}" for k, v in rows[f"long-{minutes:g}min"].items()),
+              f"(load {os.getloadavg()[0]:.1f})", flush=True)
     first, last = rows[f"long-{min(lengths):g}min"], rows[f"long-{max(lengths):g}min"]
     if last["audio_min"] > first["audio_min"]:
         per10 = 10 / (last["audio_min"] - first["audio_min"])
