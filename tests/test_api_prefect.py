@@ -53,6 +53,14 @@ def flow_runs_named(name: str) -> list:
         return client.read_flow_runs(flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=[name])))
 
 
+def cancel_run(run_id) -> None:
+    from prefect import get_client
+    from prefect.states import Cancelled
+
+    with get_client(sync_client=True) as client:
+        client.set_flow_run_state(run_id, Cancelled(), force=True)
+
+
 def test_jobs_run_on_a_prefect_work_pool_once_each_across_a_kill_9(tmp_path, recording, https_audio):
     from hearflow_webhook.signing import verify
 
@@ -69,17 +77,22 @@ def test_jobs_run_on_a_prefect_work_pool_once_each_across_a_kill_9(tmp_path, rec
             upload = http.post(JOBS, files={"audio": ("short.wav", recording.read_bytes())},
                                data={"channel": "true", "formats": "srt", "webhook_url": receiver.url})
             fetched = http.post(JOBS, json={"audio_url": f"{base}/calls/short.wav", "diarize": True})
+            doomed = http.post(JOBS, json={"audio_url": f"{base}/calls/doomed.wav"}).json()
             assert upload.status_code == fetched.status_code == 202, (upload.text, fetched.text)
             ids = [upload.json()["id"], fetched.json()["id"]]
             # No worker yet: the runs wait on the pool, the jobs are handed over (processing).
-            for job_id in ids:
+            for job_id in ids + [doomed["id"]]:
                 wait_for_job(http, job_id, until=("processing",), timeout=60)
             deadline = time.monotonic() + 30
-            while not all(flow_runs_named(f"job {job_id}") for job_id in ids) and time.monotonic() < deadline:
+            while not all(flow_runs_named(f"job {job_id}") for job_id in ids + [doomed["id"]]) \
+                    and time.monotonic() < deadline:
                 time.sleep(0.3)
+            cancel_run(flow_runs_named(f"job {doomed['id']}")[0].id)  # as an operator would, in the UI
+            failed = wait_for_job(http, doomed["id"], timeout=60)
+            assert failed["status"] == "failed" and failed["error"]["code"] == "worker_failed", failed
             server.kill()  # runs were created; the server that made them is gone
-            server.start()  # takes its jobs back once the dead instance's pid is gone
-            worker = start_worker(pool, tmp_path / "worker.log", env)
+            worker = start_worker(pool, tmp_path / "worker.log", env)  # runs them while the server restarts
+            server.start()  # takes its jobs back once the dead instance's pid is gone, and asks again
             with server.client(secret) as again:
                 done = [wait_for_job(again, job_id, timeout=240) for job_id in ids]
                 for job in done:
@@ -112,5 +125,5 @@ def test_jobs_run_on_a_prefect_work_pool_once_each_across_a_kill_9(tmp_path, rec
     assert sorted(billed) == sorted(ids + [reused["id"]])
     assert int(header.replace(".", "")) == billed[ids[0]]
     assert db.execute("SELECT count(*) FROM calls").fetchone()[0] == 2  # stereo and diarized: two calls
-    assert hits == ["/calls/short.wav"]  # fetched by the worker, once
+    assert hits == ["/calls/short.wav"]  # fetched by the worker, once; the cancelled run never ran
     assert not any(spool.iterdir())  # uploads and hand-offs removed once the jobs finished

@@ -8,7 +8,10 @@ import soundfile
 
 from hearflow.errors import ConfigError
 from hearflow_whisper import WhisperAsr, whisper_language
+from hearflow_whisper.detection import first_speech
+from hearflow_whisper.embedded import embedded_path
 from hearflow_whisper.languages import script_of, script_prompt
+from hearflow_whisper.loading import load_model, start_loading
 from media import spoken
 
 # Whisper base names this sentence (espeak-ng, Hindi voice, 140 words a minute) as Hindi; on
@@ -99,3 +102,31 @@ def test_english_only_model_refuses_hindi():
 def test_a_call_without_speech_detects_nothing():
     transcript = WhisperAsr().transcribe(np.zeros(16000 * 5, dtype=np.float32), 16000)
     assert transcript.segments == () and transcript.language is None
+
+
+def test_detection_hears_the_first_speech_after_a_long_silence(call):
+    from hearflow import resample
+
+    speech = resample(call.mono, call.rate, 16000)
+    audio = np.concatenate([np.zeros(16000 * 90, dtype=np.float32), speech])
+    heard = first_speech([(0.0, audio)], 16000, vad=True)
+    assert 20 * 16000 <= len(heard) <= 30 * 16000  # speech only, one window's worth
+    language, probability = WhisperAsr().detect([(0.0, audio)])
+    assert language == "en" and probability > 0.5
+
+
+def test_a_model_asked_for_while_it_loads_is_loaded_once():
+    path = str(embedded_path("tiny.en"))
+    key = (path, "cpu", "int8", 1, False, 1)
+    loads = [start_loading(*key) for _ in range(3)]
+    assert loads[0] is loads[1] is loads[2]
+    assert load_model(*key) is loads[0].result() and load_model(*key).model.is_multilingual is False
+
+
+def test_a_failed_load_is_reported_and_tried_again(tmp_path):
+    key = (str(tmp_path), "cpu", "int8", 1, False, 1)  # a directory without a model
+    first = start_loading(*key)
+    with pytest.raises(ConfigError) as caught:
+        first.result()
+    assert caught.value.code == "model_unavailable"
+    assert start_loading(*key) is not first

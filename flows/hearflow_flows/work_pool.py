@@ -61,14 +61,21 @@ class WorkPoolJobs:
             self.deployment_id, parameters=parameters, idempotency_key=job_id, name=f"job {job_id}")
         return str(run.id)
 
-    def outcome(self, run_id: str) -> str | None:
-        """None while the run is scheduled or running; "completed"; else what ended it."""
-        state = self._client.read_flow_run(UUID(run_id)).state
-        if state is None or not state.is_final():
-            return None
-        if state.is_completed():
-            return "completed"
-        return f"the flow run ended {state.name}" + (f": {state.message}" if state.message else "")
+    def outcomes(self, run_ids: list[str]) -> dict[str, str | None]:
+        """Each run's end, read in one request: None while it is scheduled or running;
+        "completed"; else what ended it."""
+        from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+        runs = self._client.read_flow_runs(flow_run_filter=FlowRunFilter(
+            id=FlowRunFilterId(any_=[UUID(run_id) for run_id in run_ids])), limit=len(run_ids))
+        ended: dict[str, str | None] = dict.fromkeys(run_ids)
+        for run in runs:
+            state = run.state
+            if state is None or not state.is_final():
+                continue
+            ended[str(run.id)] = "completed" if state.is_completed() else (
+                f"the flow run ended {state.name}" + (f": {state.message}" if state.message else ""))
+        return ended
 
     def close(self) -> None:
         self._client.__exit__(None, None, None)

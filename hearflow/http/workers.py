@@ -223,11 +223,8 @@ class WorkerPool:
                         self.finished.put(handed)
                     else:
                         running[job["id"]] = (job, handed, time.monotonic())
-                for job_id, (job, run_id, started) in list(running.items()):
-                    worked = self._collect(job, run_id, started)
-                    if worked is not None:
-                        del running[job_id]
-                        self.finished.put(worked)
+                for job_id, ended in self._ended(running).items():
+                    self.finished.put(self._collect(*running.pop(job_id), ended))
                 self._idle()
         finally:
             store.close()
@@ -252,14 +249,18 @@ class WorkerPool:
         except Exception as exc:
             return Worked(job, started, None, Computed(source, None, error=_coded(exc)))
 
-    def _collect(self, job: dict, run_id: str, started: float) -> Worked | None:
+    def _ended(self, running: dict) -> dict[str, str]:
+        """Of the running jobs, those whose flow run ended, with how (one request to Prefect)."""
+        if not running:
+            return {}
         try:
-            ended = self.remote.outcome(run_id)
+            ends = self.remote.outcomes([run_id for _, run_id, _ in running.values()])
         except Exception:
-            log.exception("could not read flow run %s of job %s", run_id, job["id"])
-            return None
-        if ended is None:
-            return None
+            log.exception("could not read the flow runs of %d job(s)", len(running))
+            return {}
+        return {job_id: ends[run_id] for job_id, (_, run_id, _) in running.items() if ends.get(run_id)}
+
+    def _collect(self, job: dict, run_id: str, started: float, ended: str) -> Worked:
         source = job["audio_url"] or job["spool_path"]
         computed = read_computed(self.settings.spool_root / job["id"]) if ended == "completed" else None
         if computed is None:

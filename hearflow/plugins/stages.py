@@ -260,7 +260,8 @@ class Runner(Stage):
     def work_pool_jobs(self, pool: str):
         """The HTTP API's jobs as runs on a work pool of workers (``hearflow api --prefect``): an
         object with ``start(job_id, parameters) -> run id`` (the same run when asked again for the
-        same job), ``outcome(run id)`` (None until the run ends; "completed", or what ended it)
+        same job), ``outcomes(run ids)`` (a map from each to None until the run ends, then
+        "completed" or what ended it)
         and ``close()``. None: this runner cannot hand jobs to other machines."""
         return None
 

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from typing import Literal
 
-import numpy as np
-
 from pydantic import Field, field_validator
 
 from hearflow import AsrBackend, ConfigError, Segment, StageOptions, Transcript, Word, local_or_hub, resample
 
 from hearflow_whisper.chunks import chunk_bounds
+from hearflow_whisper.detection import detect_language, first_speech
 from hearflow_whisper.embedded import BASE, EMBEDDED, TINY_EN, embedded_path
 from hearflow_whisper.languages import script_prompt, steady_decoding, whisper_language
-from hearflow_whisper.loading import load_model, resolve_device
+from hearflow_whisper.loading import load_model, resolve_device, start_loading
 from hearflow_whisper.vocabulary import decoder_prompt, parse_vocabulary
 
 WHISPER_RATE = 16_000
@@ -76,15 +75,22 @@ class WhisperAsr(AsrBackend):
     def model_label(name: str) -> str:
         return f"{name} (embedded)" if name in EMBEDDED else name
 
-    def load(self, name: str):
+    def load(self, name: str, *, wait: bool = True):
         device, compute_type = resolve_device(self.options.device, self.options.compute_type)
-        return load_model(self.model_path(name), device, compute_type, self.options.cpu_threads,
-                          self.options.local_files_only, self.options.workers)
+        load = load_model if wait else start_loading
+        return load(self.model_path(name), device, compute_type, self.options.cpu_threads,
+                    self.options.local_files_only, self.options.workers)
 
     def prepare(self) -> None:
         """Fail before any audio work when the model, device or language cannot work."""
         language = self.language_code()
         name = self.model_name(language)
+        if language is None and self.options.model == AUTO_MODEL:
+            # base detects, tiny.en hears English: both verified now and loaded in the background
+            # while the call is decoded and diarized (an embedded model has nothing else to check)
+            for each in (BASE, TINY_EN):
+                self.load(each, wait=False)
+            return
         model = self.load(name)
         if language not in (None, "en") and not model.model.is_multilingual:
             raise ConfigError(
@@ -97,22 +103,15 @@ class WhisperAsr(AsrBackend):
     # -- transcription -----------------------------------------------------------------------
 
     def detect(self, pieces) -> tuple[str | None, float]:
-        """Language of the first piece that holds speech (English for an English-only model;
-        None when no piece has any speech)."""
+        """Language of the call's first speech (English for an English-only model; None when no
+        piece has any speech)."""
         detector = self.load(self.model_name(None))
         if not detector.model.is_multilingual:
             return "en", 1.0
-        from faster_whisper.vad import get_speech_timestamps
-
-        for _, audio in pieces:
-            if self.options.vad_filter:
-                regions = get_speech_timestamps(audio)
-                if not regions:
-                    continue
-                audio = np.concatenate([audio[r["start"]: r["end"]] for r in regions])
-            language, probability, _ = detector.detect_language(audio)
-            return language, probability
-        return None, 0.0
+        speech = first_speech(pieces, WHISPER_RATE, vad=self.options.vad_filter)
+        if speech is None:
+            return None, 0.0
+        return detect_language(detector, speech)
 
     def decode_options(self, language: str) -> dict:
         options = self.options

@@ -1,8 +1,10 @@
-"""Where a model runs (CPU or a CUDA GPU, at which precision) and one load per process."""
+"""Where a model runs (CPU or a CUDA GPU, at which precision) and one load per process, which
+may start early in the background (a load takes seconds; audio work can go on meanwhile)."""
 
 from __future__ import annotations
 
-import functools
+import threading
+from concurrent.futures import Future
 
 from hearflow import ConfigError, choose_device
 
@@ -26,11 +28,40 @@ def resolve_device(device: str, compute_type: str) -> tuple[str, str]:
     return chosen, DEFAULT_COMPUTE[chosen] if compute_type == "auto" else compute_type
 
 
-@functools.lru_cache(maxsize=4)
+_loads: dict[tuple, Future] = {}
+_loads_lock = threading.Lock()
+
+
+def start_loading(path: str, device: str, compute_type: str, cpu_threads: int, local_files_only: bool,
+                  workers: int = 1) -> Future:
+    """The load of a WhisperModel, begun in a background thread unless it is loaded or loading
+    already: one load per (path, device, precision, threads, workers) for the whole process."""
+    key = (path, device, compute_type, cpu_threads, local_files_only, workers)
+    with _loads_lock:
+        future = _loads.get(key)
+        if future is None:
+            future = _loads[key] = Future()
+            threading.Thread(target=_load_into, args=(future, key), name="whisper-load", daemon=True).start()
+    return future
+
+
 def load_model(path: str, device: str, compute_type: str, cpu_threads: int, local_files_only: bool,
                workers: int = 1):
     """A WhisperModel, loaded once per (path, device, precision) and kept for the process;
     ``workers`` transcriptions can run on it at once (from as many threads)."""
+    return start_loading(path, device, compute_type, cpu_threads, local_files_only, workers).result()
+
+
+def _load_into(future: Future, key: tuple) -> None:
+    try:
+        future.set_result(_load(*key))
+    except BaseException as exc:
+        with _loads_lock:  # a failed load is not kept: the next call tries again
+            _loads.pop(key, None)
+        future.set_exception(exc)
+
+
+def _load(path: str, device: str, compute_type: str, cpu_threads: int, local_files_only: bool, workers: int):
     from faster_whisper import WhisperModel
 
     try:
