@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from hearflow.media.synth import SUPPORT_CALL, build_call
 from hearflow.models import Turn
 from hearflow.evaluation.scoring import annotation, der, rttm_turns  # noqa: F401  (re-exported for the tests)
 
@@ -34,6 +35,13 @@ THREE_PARTY_CALL = (
     ("SPEAKER_1", "Is there anything else we can help you with today?"),
     ("SPEAKER_2", "No, that is everything. Thank you both."),
 )
+
+# the synthetic calls every diarizer is tested on, by name
+SCRIPTS = {"support": SUPPORT_CALL, "backchannel": BACKCHANNEL_CALL, "three_party": THREE_PARTY_CALL}
+
+
+def synthetic_calls() -> dict:
+    return {name: build_call(script) for name, script in SCRIPTS.items()}
 
 
 def label_mapping(reference: Iterable[Turn], hypothesis: Iterable[Turn]) -> dict[str, str]:

@@ -10,20 +10,17 @@ import numpy as np
 import pytest
 import soundfile
 
-from diarize_fixtures import (BACKCHANNEL_CALL, THREE_PARTY_CALL, der, rttm_turns,
-                              words_on_right_speaker)
+from diarize_fixtures import SCRIPTS, der, rttm_turns, synthetic_calls, words_on_right_speaker
 from hearflow.errors import ConfigError
-from hearflow.media.synth import SUPPORT_CALL, build_call, write_call
+from hearflow.media.synth import write_call
 from media import pyannote_sample
 
 pytestmark = pytest.mark.slow
 
-SCRIPTS = {"support": SUPPORT_CALL, "backchannel": BACKCHANNEL_CALL, "three_party": THREE_PARTY_CALL}
-
 
 @pytest.fixture(scope="module")
 def calls():
-    return {name: build_call(script) for name, script in SCRIPTS.items()}
+    return synthetic_calls()
 
 
 @pytest.fixture(scope="module")

@@ -9,21 +9,19 @@ import numpy as np
 import pytest
 import soundfile
 
-from diarize_fixtures import BACKCHANNEL_CALL, THREE_PARTY_CALL, der, rttm_turns
+from diarize_fixtures import SCRIPTS, der, rttm_turns, synthetic_calls
 from hearflow.errors import ConfigError
 from hearflow.media.synth import SUPPORT_CALL, build_call, write_call
 from media import ami_clips, pyannote_sample
 
 pytestmark = pytest.mark.slow
 
+
 # The three-party call has a whispered voice that segmentation-3.0 hardly hears (the VAD does) and
 # that CAM++ places close to another voice (centroid similarity 0.55).
-SCRIPTS = {"support": SUPPORT_CALL, "backchannel": BACKCHANNEL_CALL, "three_party": THREE_PARTY_CALL}
-
-
 @pytest.fixture(scope="module")
 def calls():
-    return {name: build_call(script) for name, script in SCRIPTS.items()}
+    return synthetic_calls()
 
 
 @pytest.fixture(scope="module")
