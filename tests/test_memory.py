@@ -37,5 +37,8 @@ def _retained_mb(mode: str) -> int:
 
 
 def test_freed_piece_buffers_leave_the_resident_set():
-    assert _retained_mb("plain") >= 12  # glibc's default: the freed 16 MB stays resident
-    assert _retained_mb("engine") <= 2
+    # glibc's default keeps the freed 16 MB resident, unless the heap happens to be unable to grow
+    # in place (address-space layout is random) and the block is mapped on its own: so the
+    # default is shown on the best of three processes, and the engine must free it in all three.
+    assert max(_retained_mb("plain") for _ in range(3)) >= 12
+    assert max(_retained_mb("engine") for _ in range(3)) <= 2
