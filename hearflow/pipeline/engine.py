@@ -13,6 +13,7 @@ from hearflow.pipeline.attribute import attribute, speaker_timing
 from hearflow.pipeline.redact import redact_result
 from hearflow.media.audio import STAGE_RATE
 from hearflow.media.audiofile import Fingerprint, fingerprint
+from hearflow.media.blas import single_threaded_blas
 from hearflow.media.heap import return_large_buffers
 from hearflow.media.isolated import decode_with_limit
 from hearflow.errors import ConfigError, HearflowError, InputError
@@ -33,6 +34,7 @@ TRACKS_AT_ONCE = 2
 class Engine:
     def __init__(self, settings: AnalyzeSettings | None = None, registry: Registry | None = None):
         return_large_buffers()  # before any model allocates: freed piece buffers leave the resident set
+        single_threaded_blas()  # stages run side by side in threads; OpenBLAS is not safe entered twice
         self.settings = settings or AnalyzeSettings()
         self.registry = registry or build_registry()
         self.asr: AsrBackend = self._stage("asr", self.settings.asr, self.settings.asr_options)
