@@ -147,10 +147,15 @@ def test_docs_page_renders_every_route_offline_in_chromium(server):
 
 def test_each_request_is_one_json_log_line_without_secrets(server, full, client, short_stereo):
     client.get(JOBS, params={"limit": 1})
-    lines = [json.loads(line) for line in server.access_lines()]
-    requests = [line for line in lines if line.get("event") == "request"]
+    deadline = time.monotonic() + 10
+    while True:  # the line is written once the response has gone out: wait for it, briefly
+        lines = [json.loads(line) for line in server.access_lines()]
+        requests = [line for line in lines if line.get("event") == "request"]
+        listed = [line for line in requests if line["route"] == JOBS and line["method"] == "GET"]
+        if listed or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
     assert requests and all({"method", "route", "status", "ms", "request_id"} <= set(line) for line in requests)
-    listed = [line for line in requests if line["route"] == JOBS and line["method"] == "GET"]
     assert listed and listed[-1]["key"] == full[0]
     log = server.log.read_text()
     assert full[1] not in log and "Northwind" not in log and "signature=" not in log
