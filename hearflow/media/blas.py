@@ -14,9 +14,17 @@ import os
 _ENV = ("OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")  # not OMP_NUM_THREADS: the recogniser uses OpenMP
 
 
+_done = False
+
+
 def single_threaded_blas() -> None:
     """Limit the BLAS libraries already loaded, and (through the environment they read when they
-    load) those loaded later, such as SciPy's."""
+    load) those loaded later, such as SciPy's. Once per process: every engine calls it, and the
+    limit, like the environment, lasts."""
+    global _done
+    if _done:
+        return
+    _done = True
     for name in _ENV:
         os.environ[name] = "1"
     from threadpoolctl import threadpool_limits
