@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -59,13 +60,15 @@ MEASURE = r"""
 import resource, subprocess, sys
 done = subprocess.run(sys.argv[2:], stdout=open(sys.argv[1], "w"), stderr=subprocess.PIPE, text=True)
 sys.stderr.write(done.stderr)
-sys.stderr.write(f"\nMAXRSS {resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}\n")
+used = resource.getrusage(resource.RUSAGE_CHILDREN)
+sys.stderr.write(f"\nMAXRSS {used.ru_maxrss} CPU {used.ru_utime + used.ru_stime}\n")
 sys.exit(done.returncode)
 """
 
 
 def timed(command: list[str], env: dict | None = None) -> tuple[float, int, subprocess.CompletedProcess]:
-    """Wall seconds and peak RSS (MB) of a child process; stdout kept in ``.stdout``."""
+    """Wall seconds and peak RSS (MB) of a child process; stdout kept in ``.stdout``, CPU seconds
+    (user + system, the children's too) in ``.cpu``: what the work costs whatever else is running."""
     with tempfile.NamedTemporaryFile("r", suffix=".out") as out:
         start = time.perf_counter()
         done = subprocess.run([sys.executable, "-c", MEASURE, out.name, *command], capture_output=True, text=True,
@@ -74,13 +77,13 @@ def timed(command: list[str], env: dict | None = None) -> tuple[float, int, subp
         done.stdout = Path(out.name).read_text()
     if done.returncode not in (0, 1):
         raise RuntimeError(f"{command[:3]} failed: {done.stderr[-2000:]}")
-    peak_kb = int(done.stderr.rsplit("MAXRSS ", 1)[1].split()[0])
-    return seconds, peak_kb // 1024, done
+    tail = done.stderr.rsplit("MAXRSS ", 1)[1].split()
+    done.cpu = float(tail[2])
+    return seconds, int(tail[0]) // 1024, done
 
 
-def bare(paths: list[Path]) -> tuple[float, int]:
-    seconds, rss, _ = timed([sys.executable, "-c", BARE, *map(str, paths)])
-    return seconds, rss
+def bare(paths: list[Path]) -> tuple[float, int, subprocess.CompletedProcess]:
+    return timed([sys.executable, "-c", BARE, *map(str, paths)])
 
 
 def hearflow(args: list, home: Path) -> tuple[float, int, subprocess.CompletedProcess]:
@@ -89,6 +92,22 @@ def hearflow(args: list, home: Path) -> tuple[float, int, subprocess.CompletedPr
     env = {"HEARFLOW_HOME": str(home), "PREFECT_HOME": str(home / "prefect"), "PREFECT_API_URL": ""}
     os.environ.pop("PREFECT_API_URL", None)
     return timed([str(HEARFLOW), *map(str, args)], env)
+
+
+def new_call_row(path: Path, work: Path, home: Path, name: str, extra: list[str], repeat: int) -> dict:
+    """Bare and hearflow in turn, ``repeat`` times (a fresh store each time, so a new call): the
+    median wall ratio, and the CPU-seconds ratio, which load on the machine hardly moves."""
+    walls, cpus, last = [], [], {}
+    for round_ in range(repeat):
+        bare_s, bare_rss, bare_run = bare([path])
+        ours_s, ours_rss, ours_run = hearflow(["analyze", path, "-q", "--db", work / f"{name}-{round_}.db", *extra],
+                                              home)
+        walls.append(ours_s / bare_s)
+        cpus.append(ours_run.cpu / bare_run.cpu)
+        last = {"bare_s": round(bare_s, 2), "hearflow_s": round(ours_s, 2), "bare_cpu_s": round(bare_run.cpu, 1),
+                "hearflow_cpu_s": round(ours_run.cpu, 1), "bare_rss_mb": bare_rss, "hearflow_rss_mb": ours_rss}
+    return {"ratio": round(statistics.median(walls), 2), "cpu_ratio": round(statistics.median(cpus), 2),
+            "ratios": [round(r, 2) for r in walls], **last}
 
 
 def make_call(path: Path, seconds: float, *, stereo: bool, offset: int = 0) -> float:
@@ -132,7 +151,7 @@ def long_rows(work: Path, home: Path, lengths: list[float], format: str, source:
     for minutes in lengths:
         path = work / f"long-{minutes:g}.{format}"
         seconds = long_call(path, minutes, source)
-        bare_s, bare_rss = bare([path])
+        bare_s, bare_rss, _ = bare([path])
         ours_s, ours_rss, _ = hearflow(["analyze", path, "-q", "--max-size", "1000", "--db",
                                         work / f"long-{minutes:g}.db", *extra], home)
         path.unlink()
@@ -156,6 +175,8 @@ def main() -> None:
     parser.add_argument("--archive-minutes", type=float, default=8.0)
     parser.add_argument("--long", type=float, action="append", default=[], metavar="MINUTES",
                         help="also measure peak RSS on a mono call this long (e.g. 30); repeatable")
+    parser.add_argument("--repeat", type=int, default=1, metavar="N",
+                        help="time each new call N times, bare and hearflow in turn; the median ratio is reported")
     parser.add_argument("--long-format", choices=("flac", "mp3"), default="flac")
     parser.add_argument("--long-only", action="store_true", help="only the --long measurements")
     parser.add_argument("--language", default=None,
@@ -187,12 +208,9 @@ def main() -> None:
             return _report(rows, extra)
 
         for name, path in paths.items():
-            bare_s, bare_rss = bare([path])
-            ours_s, ours_rss, _ = hearflow(["analyze", path, "-q", "--db", work / f"{name}.db", *extra], home)
-            rows[name] = {"bare_s": round(bare_s, 2), "hearflow_s": round(ours_s, 2),
-                          "ratio": round(ours_s / bare_s, 2), "bare_rss_mb": bare_rss, "hearflow_rss_mb": ours_rss}
-        bare_s, _ = bare([paths["mono-30s"]])
-        stored_s, _, _ = hearflow(["analyze", paths["mono-30s"], "-q", "--db", work / "mono-30s.db", *extra], home)
+            rows[name] = new_call_row(path, work, home, name, extra, args.repeat)
+        bare_s, _, _ = bare([paths["mono-30s"]])
+        stored_s, _, _ = hearflow(["analyze", paths["mono-30s"], "-q", "--db", work / "mono-30s-0.db", *extra], home)
         rows["stored"] = {"bare_s": round(bare_s, 2), "hearflow_s": round(stored_s, 2),
                           "ratio": round(stored_s / bare_s, 2)}
 
@@ -203,13 +221,13 @@ def main() -> None:
             total += make_call(archive / f"call-{index}.wav", 120, stereo=False, offset=index + 3)
             index += 1
         files = sorted(archive.glob("*.wav"))
-        loop_s, _ = bare(files)
+        loop_s, _, loop = bare(files)
         first_s, _, run = hearflow(["archive", archive, "-q", "--json", "--db", work / "archive.db", *extra], home)
         again_s, _, _ = hearflow(["archive", archive, "-q", "--json", "--db", work / "archive.db", *extra], home)
         processed = json.loads(run.stdout)["processed"]
         rows["archive"] = {"files": len(files), "audio_min": round(total / 60, 1), "bare_loop_s": round(loop_s, 2),
                            "hearflow_s": round(first_s, 2), "throughput_ratio": round(loop_s / first_s, 2),
-                           "processed": processed}
+                           "cpu_throughput_ratio": round(loop.cpu / run.cpu, 2), "processed": processed}
         rows["archive-rerun"] = {"hearflow_s": round(again_s, 2), "share_of_first": round(again_s / first_s, 3)}
 
         if args.long:

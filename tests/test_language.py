@@ -130,3 +130,16 @@ def test_a_failed_load_is_reported_and_tried_again(tmp_path):
         first.result()
     assert caught.value.code == "model_unavailable"
     assert start_loading(*key) is not first
+
+
+def test_a_stereo_call_is_language_detected_once_for_both_channels(stereo_wav):
+    from hearflow.pipeline.engine import Engine
+
+    engine = Engine()
+    calls = []
+    detect = engine.asr.detect
+    engine.asr.detect = lambda pieces: calls.append(1) or detect(pieces)  # counts, then detects for real
+    result = engine.run(stereo_wav)
+    assert result.mode == "channel" and result.language == "en" and result.model == "tiny.en (embedded)"
+    assert len(calls) == 1
+    assert {segment.speaker for segment in result.segments} == {"SPEAKER_1", "SPEAKER_2"}

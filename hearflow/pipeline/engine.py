@@ -197,6 +197,9 @@ class Engine:
 
         count = len(split.tracks)
         done = [0.0] * count
+        # one language for the call: its channels are not each worth a detection
+        detected = self.asr.call_language(split.tracks) if count > 1 else None
+        extra = {"detected": detected} if detected is not None else {}
 
         def one(index: int) -> Transcript:
             track = split.tracks[index]
@@ -205,7 +208,7 @@ class Engine:
                 done[index] = fraction
                 report("transcribe", sum(done) / count, f"{count} track(s)")
 
-            return self.asr.transcribe(track.samples, track.sample_rate, progress=progress)
+            return self.asr.transcribe(track.samples, track.sample_rate, progress=progress, **extra)
 
         if count == 1:
             transcripts = [one(0)]

@@ -181,9 +181,17 @@ class AsrBackend(Stage):
 
     kind = "asr"
 
-    def transcribe(self, samples: np.ndarray, sample_rate: int, *, progress=None) -> Transcript:
-        """Transcribe one mono track. ``progress(fraction)`` may be called as work advances."""
+    def transcribe(self, samples: np.ndarray, sample_rate: int, *, progress=None,
+                   detected: tuple[str | None, float] | None = None) -> Transcript:
+        """Transcribe one mono track. ``progress(fraction)`` may be called as work advances.
+        ``detected`` is what :meth:`call_language` found for the whole call, when it found it."""
         raise NotImplementedError
+
+    def call_language(self, tracks) -> tuple[str | None, float] | None:
+        """The language of a call of several tracks (a stereo call's channels), found once for all
+        of them before they are transcribed side by side: (code, probability), code None when no
+        track has speech. None (the default): each track is left to find its own."""
+        return None
 
 
 class Formatter(Stage):

@@ -125,18 +125,27 @@ class WhisperAsr(AsrBackend):
             **steady_decoding(language),
         )
 
-    def transcribe(self, samples, sample_rate, *, progress=None):
+    def pieces(self, samples, sample_rate):
+        """(offset in seconds, 16 kHz audio) of each piece of a track, one resampled at a time."""
+        bounds = chunk_bounds(len(samples), sample_rate, samples, max_seconds=self.options.chunk_seconds)
+        for start, end in bounds:
+            yield start / sample_rate, resample(samples[start:end], sample_rate, WHISPER_RATE)
+
+    def call_language(self, tracks):
+        """Detected once on the call's first speech, track after track (one encoder pass of the
+        multilingual model for the whole call instead of one per channel)."""
+        self.prepare()
+        if self.language_code() is not None:
+            return None
+        return self.detect(piece for track in tracks for piece in self.pieces(track.samples, track.sample_rate))
+
+    def transcribe(self, samples, sample_rate, *, progress=None, detected=None):
         self.prepare()
         duration = len(samples) / sample_rate
-        bounds = chunk_bounds(len(samples), sample_rate, samples, max_seconds=self.options.chunk_seconds)
-
-        def pieces():  # (offset in seconds, 16 kHz audio): one piece resampled at a time
-            for start, end in bounds:
-                yield start / sample_rate, resample(samples[start:end], sample_rate, WHISPER_RATE)
 
         language, probability = self.language_code(), 1.0
         if language is None:
-            language, probability = self.detect(pieces())
+            language, probability = detected if detected is not None else self.detect(self.pieces(samples, sample_rate))
             if language is None:  # no speech anywhere: nothing to transcribe
                 return Transcript(segments=(), language=None, language_probability=0.0,
                                   model=self.model_label(self.model_name(None)))
@@ -151,7 +160,7 @@ class WhisperAsr(AsrBackend):
         else:
             run = model.transcribe
         segments = []
-        for offset, audio in pieces():
+        for offset, audio in self.pieces(samples, sample_rate):
             decoded, _ = run(audio, **decode)
             for piece in decoded:  # a generator: decoding happens as we iterate
                 segment = _segment(piece, offset)
