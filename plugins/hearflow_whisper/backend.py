@@ -12,7 +12,7 @@ from hearflow_whisper.chunks import chunk_bounds
 from hearflow_whisper.detection import detect_language, first_speech
 from hearflow_whisper.embedded import BASE, EMBEDDED, TINY_EN, embedded_path
 from hearflow_whisper.languages import script_prompt, steady_decoding, whisper_language
-from hearflow_whisper.loading import load_model, resolve_device, start_loading
+from hearflow_whisper.loading import load_model, resolve_device, start_loading, threads_per_worker
 from hearflow_whisper.vocabulary import decoder_prompt, parse_vocabulary
 
 WHISPER_RATE = 16_000
@@ -43,7 +43,7 @@ class WhisperAsr(AsrBackend):
         # Where and how fast it runs; the transcript's identity leaves these out.
         device: Literal["auto", "cpu", "cuda"] = Field(default="auto", exclude=True)
         batch_size: int = Field(default=0, ge=0, exclude=True)  # 0/1: sequential decoding
-        cpu_threads: int = Field(default=0, ge=0, exclude=True)
+        cpu_threads: int = Field(default=0, ge=0, exclude=True)  # 0: the cores shared out among the workers
         # transcriptions at once in one process (a stereo call's channels, an archive's calls)
         workers: int = Field(default=2, ge=1, exclude=True)
         local_files_only: bool = Field(default=False, exclude=True)
@@ -78,7 +78,8 @@ class WhisperAsr(AsrBackend):
     def load(self, name: str, *, wait: bool = True):
         device, compute_type = resolve_device(self.options.device, self.options.compute_type)
         load = load_model if wait else start_loading
-        return load(self.model_path(name), device, compute_type, self.options.cpu_threads,
+        threads = threads_per_worker(self.options.cpu_threads, self.options.workers) if device == "cpu" else 0
+        return load(self.model_path(name), device, compute_type, threads,
                     self.options.local_files_only, self.options.workers)
 
     def prepare(self) -> None:

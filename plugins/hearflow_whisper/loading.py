@@ -28,6 +28,20 @@ def resolve_device(device: str, compute_type: str) -> tuple[str, str]:
     return chosen, DEFAULT_COMPUTE[chosen] if compute_type == "auto" else compute_type
 
 
+def threads_per_worker(cpu_threads: int, workers: int) -> int:
+    """``cpu_threads`` 0 (auto): the process's cores shared out among the model's ``workers``, one
+    thread at least. CTranslate2's own default gives every worker all the cores, so two
+    transcriptions at once (a stereo call's channels, an archive's calls), or one beside the
+    diarizer, ran more OpenMP threads than cores, which spin against each other: on two busy cores
+    a 2-minute mono call took 35-71 CPU seconds that way against 30-34 with one thread."""
+    if cpu_threads:
+        return cpu_threads
+    import os
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, cores // max(1, workers))
+
+
 _loads: dict[tuple, Future] = {}
 _loads_lock = threading.Lock()
 
