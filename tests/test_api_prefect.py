@@ -1,6 +1,7 @@
 """`hearflow api --prefect`: jobs submitted over HTTP to a real server become runs of the
-transcribe-job deployment, picked up by a real `prefect worker start --type process` on the
-session's Prefect server; the API finishes them through the same tail as its own workers."""
+transcribe-job deployment, picked up by a real `hearflow worker` on the session's Prefect
+server, which runs them in its own process (the model loaded once); the API finishes them
+through the same tail as its own workers."""
 
 from __future__ import annotations
 
@@ -38,11 +39,32 @@ def https_audio(recording, tmp_path_factory):
 
 
 def start_worker(pool: str, log: Path, env: dict) -> subprocess.Popen:
-    """A Prefect process worker polling every second (a flow run starts within a second or two)."""
+    """`hearflow worker` polling every second (a flow run starts within a second or two), two
+    runs at once; the tests' folder importable, for the flow of `worker_flows`."""
+    tests = str(Path(__file__).resolve().parent)
     env = {**os.environ, "PREFECT_WORKER_QUERY_SECONDS": "1", "PREFECT_WORKER_PREFETCH_SECONDS": "1",
-           "PREFECT_LOGGING_LEVEL": "WARNING", **env}
-    return subprocess.Popen([str(Path(sys.executable).with_name("prefect")), "worker", "start", "--pool", pool,
-                             "--type", "process"], env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT)
+           "PREFECT_LOGGING_LEVEL": "WARNING", "PYTHONPATH": tests, **env}
+    return subprocess.Popen([str(Path(sys.executable).with_name("hearflow")), "worker", "--pool", pool,
+                             "--limit", "2"], env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT)
+
+
+def run_exiting_flow(pool: str):
+    """A run of a flow that raises SystemExit, deployed on the pool (a module path, like hearflow's)."""
+    from prefect import get_client
+
+    from worker_flows import exits
+
+    with get_client(sync_client=True) as client:
+        deployment = client.create_deployment(flow_id=client.create_flow(exits), name="exits", work_pool_name=pool,
+                                              entrypoint="worker_flows.exits")
+        return client.create_flow_run_from_deployment(deployment).id
+
+
+def read_run(run_id):
+    from prefect import get_client
+
+    with get_client(sync_client=True) as client:
+        return client.read_flow_run(run_id)
 
 
 def flow_runs_named(name: str) -> list:
@@ -91,6 +113,7 @@ def test_jobs_run_on_a_prefect_work_pool_once_each_across_a_kill_9(tmp_path, rec
             failed = wait_for_job(http, doomed["id"], timeout=60)
             assert failed["status"] == "failed" and failed["error"]["code"] == "worker_failed", failed
             server.kill()  # runs were created; the server that made them is gone
+            exiting = run_exiting_flow(pool)
             worker = start_worker(pool, tmp_path / "worker.log", env)  # runs them while the server restarts
             server.start()  # takes its jobs back once the dead instance's pid is gone, and asks again
             with server.client(secret) as again:
@@ -111,6 +134,8 @@ def test_jobs_run_on_a_prefect_work_pool_once_each_across_a_kill_9(tmp_path, rec
         event = receiver.requests[0]
         verify(WEBHOOK_SECRET, event.body, event.headers["X-Hearflow-Timestamp"], event.headers["X-Hearflow-Signature"])
         assert json.loads(event.body)["id"] == ids[0] and json.loads(event.body)["status"] == "completed"
+        # The run that called sys.exit crashed alone: the worker ran the jobs and still runs.
+        assert read_run(exiting).state.is_crashed() and worker.poll() is None
     finally:
         server.stop()
         if worker is not None:
@@ -119,6 +144,13 @@ def test_jobs_run_on_a_prefect_work_pool_once_each_across_a_kill_9(tmp_path, rec
     for job_id in ids:  # exactly one run per job, though the server asked again after its restart
         runs = flow_runs_named(f"job {job_id}")
         assert len(runs) == 1 and runs[0].state.is_completed(), runs
+        # ... run inside the worker's own process (a process worker records a child per run) ...
+        assert runs[0].infrastructure_pid == str(worker.pid), runs
+    # ... which prepared its models once, before the first run.
+    log = (tmp_path / "worker.log").read_text()
+    assert log.count("models prepared in") == 1, log
+    ended = [line for line in log.splitlines() if "ended Completed" in line]
+    assert len(ended) == 2 and all(f"of process {worker.pid})" in line for line in ended), log
     assert flow_runs_named(f"job {reused['id']}") == []
     db = sqlite3.connect(server.db)
     billed = dict(db.execute("SELECT ref, units_ms FROM api_usage WHERE kind = 'job' AND key_id = ?", [key_id]))
