@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from api_server import SHORT_CALL, WEBHOOK_SECRET, ApiServer, wait_for_job
+from api_server import SHORT_CALL, WEBHOOK_SECRET, ApiServer, free_port, wait_for_job
+from conftest import run_cli
 from local_http import https_recording
 from webhook_receiver import Receiver
 
@@ -40,7 +41,7 @@ def https_audio(recording, tmp_path_factory):
 
 def start_worker(pool: str, log: Path, env: dict) -> subprocess.Popen:
     """`hearflow worker` polling every second (a flow run starts within a second or two), two
-    runs at once; the tests' folder importable, for the flow of `worker_flows`."""
+    runs at once; the tests' folder importable, for the flows of `worker_flows`."""
     tests = str(Path(__file__).resolve().parent)
     env = {**os.environ, "PREFECT_WORKER_QUERY_SECONDS": "1", "PREFECT_WORKER_PREFETCH_SECONDS": "1",
            "PREFECT_LOGGING_LEVEL": "WARNING", "PYTHONPATH": tests, **env}
@@ -48,16 +49,21 @@ def start_worker(pool: str, log: Path, env: dict) -> subprocess.Popen:
                              "--limit", "2"], env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT)
 
 
-def run_exiting_flow(pool: str):
-    """A run of a flow that raises SystemExit, deployed on the pool (a module path, like hearflow's)."""
+def run_on_pool(pool: str, flow, entrypoint: str, **parameters):
+    """A run of a test flow deployed on the pool by module path, as hearflow's own flows are."""
     from prefect import get_client
 
-    from worker_flows import exits
-
     with get_client(sync_client=True) as client:
-        deployment = client.create_deployment(flow_id=client.create_flow(exits), name="exits", work_pool_name=pool,
-                                              entrypoint="worker_flows.exits")
-        return client.create_flow_run_from_deployment(deployment).id
+        deployment = client.create_deployment(flow_id=client.create_flow(flow), name=flow.name, work_pool_name=pool,
+                                              entrypoint=entrypoint)
+        return client.create_flow_run_from_deployment(deployment, parameters=parameters).id
+
+
+def wait_for_run(run_id, until, timeout: float = 60):
+    deadline = time.monotonic() + timeout
+    while not until((run := read_run(run_id)).state) and time.monotonic() < deadline:
+        time.sleep(0.3)
+    return run
 
 
 def read_run(run_id):
@@ -75,16 +81,23 @@ def flow_runs_named(name: str) -> list:
         return client.read_flow_runs(flow_run_filter=FlowRunFilter(name=FlowRunFilterName(any_=[name])))
 
 
-def cancel_run(run_id) -> None:
+def set_run_state(run_id, state) -> None:
     from prefect import get_client
-    from prefect.states import Cancelled
 
     with get_client(sync_client=True) as client:
-        client.set_flow_run_state(run_id, Cancelled(), force=True)
+        client.set_flow_run_state(run_id, state, force=True)
+
+
+def cancel_run(run_id) -> None:
+    from prefect.states import Cancelled
+
+    set_run_state(run_id, Cancelled())
 
 
 def test_jobs_run_on_a_prefect_work_pool_once_each_across_a_kill_9(tmp_path, recording, https_audio):
     from hearflow_webhook.signing import verify
+    from prefect.states import Cancelling
+    from worker_flows import exits, steps
 
     base, ca_file, hits = https_audio
     pool = "hearflow-test-" + secrets.token_hex(3)
@@ -113,7 +126,7 @@ def test_jobs_run_on_a_prefect_work_pool_once_each_across_a_kill_9(tmp_path, rec
             failed = wait_for_job(http, doomed["id"], timeout=60)
             assert failed["status"] == "failed" and failed["error"]["code"] == "worker_failed", failed
             server.kill()  # runs were created; the server that made them is gone
-            exiting = run_exiting_flow(pool)
+            exiting = run_on_pool(pool, exits, "worker_flows.exits")
             worker = start_worker(pool, tmp_path / "worker.log", env)  # runs them while the server restarts
             server.start()  # takes its jobs back once the dead instance's pid is gone, and asks again
             with server.client(secret) as again:
@@ -136,6 +149,13 @@ def test_jobs_run_on_a_prefect_work_pool_once_each_across_a_kill_9(tmp_path, rec
         assert json.loads(event.body)["id"] == ids[0] and json.loads(event.body)["status"] == "completed"
         # The run that called sys.exit crashed alone: the worker ran the jobs and still runs.
         assert read_run(exiting).state.is_crashed() and worker.poll() is None
+        # A run cancelled while it runs (as the UI does: Cancelling) stops at its next task.
+        slow = run_on_pool(pool, steps, "worker_flows.steps", count=60, seconds=0.5)
+        assert wait_for_run(slow, lambda state: state.is_running()).state.is_running()
+        set_run_state(slow, Cancelling())
+        stopped = wait_for_run(slow, lambda state: state.is_final(), timeout=30)
+        assert stopped.state.is_cancelled() and stopped.total_run_time.total_seconds() < 20, stopped.state
+        assert worker.poll() is None
     finally:
         server.stop()
         if worker is not None:
@@ -159,3 +179,13 @@ def test_jobs_run_on_a_prefect_work_pool_once_each_across_a_kill_9(tmp_path, rec
     assert db.execute("SELECT count(*) FROM calls").fetchone()[0] == 2  # stereo and diarized: two calls
     assert hits == ["/calls/short.wav"]  # fetched by the worker, once; the cancelled run never ran
     assert not any(spool.iterdir())  # uploads and hand-offs removed once the jobs finished
+
+
+def test_worker_says_when_it_has_no_prefect_server(tmp_path):
+    unset = run_cli("worker", "--pool", "nowhere", env={"PREFECT_API_URL": ""})
+    assert unset.returncode == 1 and "error[prefect_server_required]" in unset.stderr, unset.stderr
+    closed = free_port()  # nothing listens there
+    unreachable = run_cli("worker", "--pool", "nowhere", env={"PREFECT_API_URL": f"http://127.0.0.1:{closed}/api"},
+                          timeout=60)
+    assert unreachable.returncode == 1 and "error[prefect_unavailable]" in unreachable.stderr, unreachable.stderr
+    assert "cannot be reached" in unreachable.stderr

@@ -50,8 +50,9 @@ def worker(pool, limit, name, config):
     began = time.monotonic()
     engine = engine_for(server_analyze_settings(settings_from(config, {}, {})))
     engine.prepare()  # the cache every run of this process shares
+    # Whisper loads in the background from here, a diarizer on its first call: either way once.
     say(f"models prepared in {time.monotonic() - began:.1f} s ({engine.asr.name}, {engine.diarizer.name}); "
-        "they stay loaded for every run")
+        "what they load stays loaded for every run of this process")
 
     runs = 0
 
