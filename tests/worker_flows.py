@@ -1,6 +1,6 @@
 """Flows the hearflow worker test deploys on its pool: what one run may do to the process it
-runs in (a library calling ``sys.exit``) must end that run alone, and a run cancelled while it
-runs stops at its next task."""
+runs in (a library calling ``sys.exit``) must end that run alone; one that takes a few seconds
+is cancelled while it runs."""
 
 import time
 
@@ -18,6 +18,6 @@ def step(seconds: float) -> None:
 
 
 @flow(name="steps-slowly", persist_result=False)
-def steps(count: int = 30, seconds: float = 1.0) -> None:
+def steps(count: int = 8, seconds: float = 0.5) -> None:
     for _ in range(count):
         step(seconds)

@@ -113,9 +113,9 @@ class HearflowWorker(BaseWorker[HearflowJobConfiguration, HearflowVariables, Hea
             return self._flows[entrypoint]
 
     async def _acknowledge_cancel(self, flow_run_id: UUID) -> str:
-        """A run cancelled while it ran stops at its next task (the server lets no task of a
-        non-running flow start); whatever the engine proposed then, Cancelling becomes Cancelled.
-        Returns the run's final state name."""
+        """A run cancelled while it ran has finished its work in the thread (which is never
+        killed); the server refused the end its engine proposed, so Cancelling becomes Cancelled
+        here. Returns the run's final state name."""
         from prefect.states import Cancelled
 
         flow_run = await self.client.read_flow_run(flow_run_id)
@@ -129,5 +129,5 @@ class HearflowWorker(BaseWorker[HearflowJobConfiguration, HearflowVariables, Hea
     async def kill_infrastructure(self, infrastructure_pid: str, configuration: HearflowJobConfiguration,
                                   grace_seconds: int = 30) -> None:
         # The pid is this worker's own: never killed. A run cancelled before its engine started is
-        # refused by the server when the engine asks to run it, and acknowledged after.
+        # refused by the server when the engine asks to run it (Abort), and acknowledged after.
         raise InfrastructureNotAvailable("a run of the hearflow worker ends when its engine next asks the server")
