@@ -50,12 +50,12 @@ def start_worker(pool: str, log: Path, env: dict) -> subprocess.Popen:
 
 
 def run_on_pool(pool: str, flow, entrypoint: str, **parameters):
-    """A run of a test flow deployed on the pool by module path, as hearflow's own flows are."""
+    """A run of a test flow deployed on the pool (one deployment per entrypoint)."""
     from prefect import get_client
 
     with get_client(sync_client=True) as client:
-        deployment = client.create_deployment(flow_id=client.create_flow(flow), name=flow.name, work_pool_name=pool,
-                                              entrypoint=entrypoint)
+        deployment = client.create_deployment(flow_id=client.create_flow(flow), name=entrypoint.replace(":", "-"),
+                                              work_pool_name=pool, entrypoint=entrypoint)
         return client.create_flow_run_from_deployment(deployment, parameters=parameters).id
 
 
@@ -127,6 +127,7 @@ def test_jobs_run_on_a_prefect_work_pool_once_each_across_a_kill_9(tmp_path, rec
             assert failed["status"] == "failed" and failed["error"]["code"] == "worker_failed", failed
             server.kill()  # runs were created; the server that made them is gone
             exiting = run_on_pool(pool, exits, "worker_flows.exits")
+            by_path = run_on_pool(pool, exits, "worker_flows.py:exits")  # a script path: code to pull
             worker = start_worker(pool, tmp_path / "worker.log", env)  # runs them while the server restarts
             server.start()  # takes its jobs back once the dead instance's pid is gone, and asks again
             with server.client(secret) as again:
@@ -149,6 +150,8 @@ def test_jobs_run_on_a_prefect_work_pool_once_each_across_a_kill_9(tmp_path, rec
         assert json.loads(event.body)["id"] == ids[0] and json.loads(event.body)["status"] == "completed"
         # The run that called sys.exit crashed alone: the worker ran the jobs and still runs.
         assert read_run(exiting).state.is_crashed() and worker.poll() is None
+        refused = read_run(by_path).state  # never imported: the worker runs installed flows only
+        assert refused.is_crashed() and "installed flows only" in refused.message, refused
         # A run cancelled while it runs (as the UI does: Cancelling) finishes in its thread, whose
         # end the server refuses; the worker then says Cancelled, not Completed, and goes on.
         slow = run_on_pool(pool, steps, "worker_flows.steps", count=8, seconds=0.5)

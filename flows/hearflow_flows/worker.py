@@ -40,7 +40,8 @@ class HearflowVariables(BaseVariables):
 
 
 class HearflowWorkerResult(BaseWorkerResult):
-    """status_code 0: the engine reported the run's end itself; 1: this worker reported a crash."""
+    """status_code is always 0: the run's end is reported by its engine, or as a crash by
+    ``run`` itself; a non-zero code would make the base class report a second, vaguer crash."""
 
 
 class HearflowWorker(BaseWorker[HearflowJobConfiguration, HearflowVariables, HearflowWorkerResult]):
@@ -70,8 +71,7 @@ class HearflowWorker(BaseWorker[HearflowJobConfiguration, HearflowVariables, Hea
         state = await self._acknowledge_cancel(flow_run.id)
         if self._on_run_end is not None:
             self._on_run_end(flow_run, state, anyio.current_time() - began)
-        # A non-zero code would make the base class report a second, vaguer crash.
-        return HearflowWorkerResult(identifier=f"{os.getpid()}:{flow_run.id}", status_code=1 if failure else 0)
+        return HearflowWorkerResult(identifier=f"{os.getpid()}:{flow_run.id}", status_code=0)
 
     def _execute(self, flow_run_id: UUID) -> str | None:
         """Run the flow engine here, in this thread. None when the engine reported the run's end;
