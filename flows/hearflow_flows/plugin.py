@@ -28,6 +28,16 @@ def prefect_server_configured() -> bool:
     return bool(data.get("profiles", {}).get(active, {}).get("PREFECT_API_URL"))
 
 
+def require_prefect_server(what: str) -> None:
+    """Commands whose runs outlive them (deployments, work pools, workers on other machines)
+    need a server everyone reaches: never a temporary one."""
+    if not prefect_server_configured():
+        from hearflow import ConfigError
+
+        raise ConfigError(f"{what} needs a running Prefect server", code="prefect_server_required",
+                          hint="run `prefect server start`, then export PREFECT_API_URL=http://HOST:4200/api")
+
+
 class PrefectRunner(Runner):
     name = "prefect"
     description = ("each call a Prefect flow run of the step list (tasks, retries, cache), shown in the "
@@ -71,11 +81,7 @@ class PrefectRunner(Runner):
                                out_dir=out_dir, reuse=reuse)
 
     def work_pool_jobs(self, pool):
-        if not prefect_server_configured():  # workers on other machines need a server they can reach
-            from hearflow import ConfigError
-
-            raise ConfigError("hearflow api --prefect needs a running Prefect server", code="prefect_server_required",
-                              hint="run `prefect server start`, then export PREFECT_API_URL=http://HOST:4200/api")
+        require_prefect_server("hearflow api --prefect")
         from hearflow_flows.work_pool import WorkPoolJobs
 
         return WorkPoolJobs(pool)
@@ -97,5 +103,7 @@ def register_runners(register):
 @hookimpl
 def register_commands(cli):
     from hearflow_flows.serve import serve
+    from hearflow_flows.worker_command import worker
 
     cli.add_command(serve)
+    cli.add_command(worker)

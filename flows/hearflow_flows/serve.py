@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from hearflow import AnalyzeSettings, ConfigError, config_option, db_option
+from hearflow import AnalyzeSettings, config_option, db_option
 
 
 @click.command()
@@ -31,11 +31,9 @@ def serve(archive_sources, cron, timezone, workers, dask_address, config, db):
       export PREFECT_API_URL=http://127.0.0.1:4200/api
       hearflow serve --archive /calls --cron "0 2 * * *"
     """
-    from hearflow_flows.plugin import prefect_server_configured
+    from hearflow_flows.plugin import require_prefect_server
 
-    if not prefect_server_configured():  # a temporary server would vanish with its schedules
-        raise ConfigError("serving deployments needs a running Prefect server", code="prefect_server_required",
-                          hint="run `prefect server start`, then export PREFECT_API_URL=http://127.0.0.1:4200/api")
+    require_prefect_server("serving deployments")  # a temporary server would vanish with its schedules
     from prefect import serve as serve_deployments
     from prefect.schedules import Cron
 

@@ -1,5 +1,8 @@
 """The HTTP API's jobs as runs of the ``transcribe-job`` deployment on a Prefect work pool.
 
+The pool is made for ``hearflow worker`` (type ``hearflow``: runs in the worker's process, the
+model loaded once) unless it exists already: a ``process`` pool a team made keeps its workers.
+
 The deployment names its flow by module (``hearflow_flows.job.transcribe_job``), so any worker
 with hearflow installed runs it, wherever its checkout is. A run is created with the job's id as
 its idempotency key: asking again after a restart returns the run made before, never a second.
@@ -13,6 +16,13 @@ DEPLOYMENT = "hearflow-api"
 ENTRYPOINT = "hearflow_flows.job.transcribe_job"
 
 
+def prefect_unavailable(what: str, exc: Exception):
+    from hearflow import StageUnavailableError
+
+    return StageUnavailableError(f"{what} ({type(exc).__name__}: {exc})", code="prefect_unavailable",
+                                 hint="check PREFECT_API_URL and that `prefect server start` runs there")
+
+
 class WorkPoolJobs:
     def __init__(self, pool: str):
         from prefect import get_client
@@ -24,23 +34,20 @@ class WorkPoolJobs:
             self.deployment_id = self._deploy()
         except Exception as exc:  # unreachable, refusing, or not a Prefect server
             self.close()
-            from hearflow import StageUnavailableError
-
-            raise StageUnavailableError(
-                f"the Prefect server at {self._client.api_url} did not take the deployment "
-                f"({type(exc).__name__}: {exc})", code="prefect_unavailable",
-                hint="check PREFECT_API_URL and that `prefect server start` runs there") from None
+            raise prefect_unavailable(f"the Prefect server at {self._client.api_url} did not take the deployment",
+                                      exc) from None
 
     def _deploy(self) -> UUID:
         from prefect.client.schemas.actions import WorkPoolCreate
         from prefect.exceptions import ObjectAlreadyExists
-        from prefect.workers.process import ProcessWorker
 
         from hearflow_flows.job import transcribe_job
+        from hearflow_flows.worker import HearflowWorker
 
-        try:  # a process pool unless the team made its own (of any type) beforehand
+        try:  # a pool for `hearflow worker` unless the team made its own (of any type) beforehand
             self._client.create_work_pool(WorkPoolCreate(
-                name=self.pool, type="process", base_job_template=ProcessWorker.get_default_base_job_template()))
+                name=self.pool, type=HearflowWorker.type,
+                base_job_template=HearflowWorker.get_default_base_job_template()))
         except ObjectAlreadyExists:
             pass
         flow_id = self._client.create_flow(transcribe_job)

@@ -21,7 +21,7 @@ SIGNING_SECRET_ENV = "HEARFLOW_API_SIGNING_SECRET"
                    "With --prefect: jobs handed to the work pool at once.")
 @click.option("--prefect", is_flag=True, default=None, envvar="HEARFLOW_API_PREFECT",
               help="Run each job as a flow run of the transcribe-job deployment on a Prefect work pool "
-                   "(needs PREFECT_API_URL); add workers with `prefect worker start --pool POOL`.")
+                   "(needs PREFECT_API_URL); add workers with `hearflow worker --pool POOL` (the model loaded once each).")
 @click.option("--work-pool", default=None, envvar="HEARFLOW_API_WORK_POOL", metavar="POOL",
               help="The work pool of --prefect. [default: hearflow]")
 @click.option("--spool-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
