@@ -154,10 +154,11 @@ def test_jobs_run_on_a_prefect_work_pool_once_each_across_a_kill_9(tmp_path, rec
         assert refused.is_crashed() and "installed flows only" in refused.message, refused
         # A run cancelled while it runs (as the UI does: Cancelling) finishes in its thread, whose
         # end the server refuses; the worker then says Cancelled, not Completed, and goes on.
-        slow = run_on_pool(pool, steps, "worker_flows.steps", count=8, seconds=0.5)
-        assert wait_for_run(slow, lambda state: state.is_running()).state.is_running()
+        # (generous waits: on a loaded machine the pick-up and each task's bookkeeping take seconds)
+        slow = run_on_pool(pool, steps, "worker_flows.steps", count=8, seconds=1.0)
+        assert wait_for_run(slow, lambda state: state.is_running(), timeout=180).state.is_running()
         set_run_state(slow, Cancelling())
-        stopped = wait_for_run(slow, lambda state: state.is_final(), timeout=30)
+        stopped = wait_for_run(slow, lambda state: state.is_final(), timeout=180)
         assert stopped.state.is_cancelled(), stopped.state
         assert worker.poll() is None
     finally:
