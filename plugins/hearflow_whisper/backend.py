@@ -126,10 +126,12 @@ class WhisperAsr(AsrBackend):
             **steady_decoding(language),
         )
 
-    def pieces(self, samples, sample_rate):
+    def bounds(self, samples, sample_rate) -> list:
+        return chunk_bounds(len(samples), sample_rate, samples, max_seconds=self.options.chunk_seconds)
+
+    def pieces(self, samples, sample_rate, bounds=None):
         """(offset in seconds, 16 kHz audio) of each piece of a track, one resampled at a time."""
-        bounds = chunk_bounds(len(samples), sample_rate, samples, max_seconds=self.options.chunk_seconds)
-        for start, end in bounds:
+        for start, end in bounds if bounds is not None else self.bounds(samples, sample_rate):
             yield start / sample_rate, resample(samples[start:end], sample_rate, WHISPER_RATE)
 
     def call_language(self, tracks):
@@ -143,10 +145,12 @@ class WhisperAsr(AsrBackend):
     def transcribe(self, samples, sample_rate, *, progress=None, detected=None):
         self.prepare()
         duration = len(samples) / sample_rate
+        bounds = self.bounds(samples, sample_rate)  # found once: detection and decoding read the same pieces
 
         language, probability = self.language_code(), 1.0
         if language is None:
-            language, probability = detected if detected is not None else self.detect(self.pieces(samples, sample_rate))
+            language, probability = (detected if detected is not None
+                                     else self.detect(self.pieces(samples, sample_rate, bounds)))
             if language is None:  # no speech anywhere: nothing to transcribe
                 return Transcript(segments=(), language=None, language_probability=0.0,
                                   model=self.model_label(self.model_name(None)))
@@ -161,7 +165,7 @@ class WhisperAsr(AsrBackend):
         else:
             run = model.transcribe
         segments = []
-        for offset, audio in self.pieces(samples, sample_rate):
+        for offset, audio in self.pieces(samples, sample_rate, bounds):
             decoded, _ = run(audio, **decode)
             for piece in decoded:  # a generator: decoding happens as we iterate
                 segment = _segment(piece, offset)
