@@ -15,7 +15,7 @@ Cases (the ratios the speed issue sets targets for):
                                     call (repeatable: with two lengths, the growth per extra 10 minutes)
 
 Run from the repository root: ``.venv/bin/python bench/speed.py [--long 30] [--archive-minutes 8]``;
-``--long-only`` skips the other cases, ``--long-format mp3`` writes the long calls as MP3 (64 kb/s).
+``--long-only`` skips the other cases, ``--archive-only`` runs the archive cases alone, ``--long-format mp3`` writes the long calls as MP3 (64 kb/s).
 Prints a table and writes bench/results/speed.json. Nothing else should be busy on the machine.
 """
 
@@ -179,6 +179,7 @@ def main() -> None:
                         help="time each new call N times, bare and hearflow in turn; the median ratio is reported")
     parser.add_argument("--long-format", choices=("flac", "mp3"), default="flac")
     parser.add_argument("--long-only", action="store_true", help="only the --long measurements")
+    parser.add_argument("--archive-only", action="store_true", help="only the archive and its re-run")
     parser.add_argument("--language", default=None,
                         help="the spoken language for every hearflow command (e.g. en: no language detection)")
     parser.add_argument("--hearflow-option", action="append", default=[], metavar="ARG",
@@ -207,12 +208,14 @@ def main() -> None:
             rows.update(long_rows(work, home, args.long, args.long_format, paths["mono-2min"], extra))
             return _report(rows, extra)
 
-        for name, path in paths.items():
-            rows[name] = new_call_row(path, work, home, name, extra, args.repeat)
-        bare_s, _, _ = bare([paths["mono-30s"]])
-        stored_s, _, _ = hearflow(["analyze", paths["mono-30s"], "-q", "--db", work / "mono-30s-0.db", *extra], home)
-        rows["stored"] = {"bare_s": round(bare_s, 2), "hearflow_s": round(stored_s, 2),
-                          "ratio": round(stored_s / bare_s, 2)}
+        if not args.archive_only:
+            for name, path in paths.items():
+                rows[name] = new_call_row(path, work, home, name, extra, args.repeat)
+            bare_s, _, _ = bare([paths["mono-30s"]])
+            stored_s, _, _ = hearflow(["analyze", paths["mono-30s"], "-q", "--db", work / "mono-30s-0.db", *extra],
+                                      home)
+            rows["stored"] = {"bare_s": round(bare_s, 2), "hearflow_s": round(stored_s, 2),
+                              "ratio": round(stored_s / bare_s, 2)}
 
         archive = work / "archive"
         archive.mkdir()
@@ -227,6 +230,7 @@ def main() -> None:
         processed = json.loads(run.stdout)["processed"]
         rows["archive"] = {"files": len(files), "audio_min": round(total / 60, 1), "bare_loop_s": round(loop_s, 2),
                            "hearflow_s": round(first_s, 2), "throughput_ratio": round(loop_s / first_s, 2),
+                           "bare_loop_cpu_s": round(loop.cpu, 1), "hearflow_cpu_s": round(run.cpu, 1),
                            "cpu_throughput_ratio": round(loop.cpu / run.cpu, 2), "processed": processed}
         rows["archive-rerun"] = {"hearflow_s": round(again_s, 2), "share_of_first": round(again_s / first_s, 3)}
 

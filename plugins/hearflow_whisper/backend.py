@@ -8,6 +8,7 @@ from pydantic import Field, field_validator
 
 from hearflow import AsrBackend, ConfigError, Segment, StageOptions, Transcript, Word, local_or_hub, resample
 
+from hearflow_whisper.batching import transcribe_batched
 from hearflow_whisper.chunks import chunk_bounds
 from hearflow_whisper.detection import detect_language, first_speech
 from hearflow_whisper.embedded import BASE, EMBEDDED, TINY_EN, embedded_path
@@ -157,16 +158,12 @@ class WhisperAsr(AsrBackend):
         name = self.model_name(language)
         model = self.load(name)
         decode = self.decode_options(language)
-        if self.options.batch_size > 1:
-            from faster_whisper import BatchedInferencePipeline
-
-            run = BatchedInferencePipeline(model).transcribe
-            decode["batch_size"] = self.options.batch_size
-        else:
-            run = model.transcribe
         segments = []
         for offset, audio in self.pieces(samples, sample_rate, bounds):
-            decoded, _ = run(audio, **decode)
+            if self.options.batch_size > 1:
+                decoded = transcribe_batched(model, audio, WHISPER_RATE, self.options.batch_size, decode)
+            else:
+                decoded, _ = model.transcribe(audio, **decode)
             for piece in decoded:  # a generator: decoding happens as we iterate
                 segment = _segment(piece, offset)
                 if segment is not None:
