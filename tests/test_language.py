@@ -93,6 +93,18 @@ def test_english_is_detected_and_transcribed_by_tiny_en(call):
     assert "Northwind" in " ".join(segment.text for segment in transcript.segments)
 
 
+def test_an_english_telephone_call_is_detected_as_english(call, tmp_path):
+    # 8 kHz mu-law, the band and companding of a phone line: detection must still name English
+    from hearflow import resample
+
+    path = tmp_path / "phone.wav"
+    soundfile.write(path, resample(call.mono, call.rate, 8000), 8000, subtype="ULAW")
+    samples, rate = soundfile.read(path, dtype="float32")
+    asr = WhisperAsr()
+    language, probability = asr.detect(asr.pieces(samples, rate))
+    assert language == "en" and probability > 0.5, (language, probability)
+
+
 def test_english_only_model_refuses_hindi():
     with pytest.raises(ConfigError) as caught:
         WhisperAsr({"model": "tiny.en", "language": "hi-IN"}).prepare()
