@@ -20,8 +20,8 @@ def kaldi_fbank(samples: np.ndarray, mel_bins: int = 80) -> np.ndarray:
     if count == 0:
         return np.zeros((0, mel_bins), dtype=np.float32)
     samples = np.ascontiguousarray(samples, dtype=np.float32)
-    frames = np.lib.stride_tricks.as_strided(samples, shape=(count, LENGTH),
-                                             strides=(samples.strides[0] * SHIFT, samples.strides[0])).astype(np.float64)
+    strides = (samples.strides[0] * SHIFT, samples.strides[0])
+    frames = np.lib.stride_tricks.as_strided(samples, shape=(count, LENGTH), strides=strides).astype(np.float64)
     frames -= frames.mean(axis=1, keepdims=True)
     frames[:, 1:] -= 0.97 * frames[:, :-1].copy()
     frames[:, 0] *= 1 - 0.97
