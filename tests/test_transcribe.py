@@ -79,7 +79,7 @@ def test_batched_decoding_hears_the_call_as_well_as_sequential(call):
     from hearflow_whisper.batching import CLIP_SECONDS, speech_clips
 
     mono, rate = call.mono, call.rate
-    sequential = WhisperAsr({"language": "en"}).transcribe(mono, rate)
+    sequential = WhisperAsr({"language": "en", "batch_size": 0}).transcribe(mono, rate)
     batched = WhisperAsr({"language": "en", "batch_size": 4}).transcribe(mono, rate)
     reference = call.text_of()
     text = " ".join(s.text for s in batched.segments)

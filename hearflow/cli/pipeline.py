@@ -44,8 +44,8 @@ def asr_options(command):
                      help="CTranslate2 precision: int8, float16, int8_float16, float32... "
                           "[default: auto — float16 on a GPU, int8 on the CPU]"),
         click.option("--batch-size", type=click.IntRange(min=0), default=None, metavar="N",
-                     help="Decode N pieces of speech at once (batched inference; see README for "
-                          "what it skips). [default: 0, sequential]"),
+                     help="Decode N clips of speech at once (batched inference); 0 decodes "
+                          "sequentially. [default: 8]"),
     ]):
         command = option(command)
     return command
