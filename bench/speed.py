@@ -15,7 +15,8 @@ Cases (the ratios the speed issue sets targets for):
                                     call (repeatable: with two lengths, the growth per extra 10 minutes)
 
 Run from the repository root: ``.venv/bin/python bench/speed.py [--long 30] [--archive-minutes 8]``;
-``--long-only`` skips the other cases, ``--archive-only`` runs the archive cases alone, ``--long-format mp3`` writes the long calls as MP3 (64 kb/s).
+``--long-only`` skips the other cases, ``--archive-only`` runs the archive cases alone,
+``--long-format mp3`` writes the long calls as MP3 (64 kb/s).
 Prints a table and writes bench/results/speed.json. Nothing else should be busy on the machine.
 """
 
