@@ -45,7 +45,7 @@ def asr_options(command):
                           "[default: auto — float16 on a GPU, int8 on the CPU]"),
         click.option("--batch-size", type=click.IntRange(min=0), default=None, metavar="N",
                      help="Decode N clips of speech at once (batched inference); 0 decodes "
-                          "sequentially. [default: 8]"),
+                          "sequentially. [default: 0]"),
     ]):
         command = option(command)
     return command
