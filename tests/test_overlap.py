@@ -26,7 +26,7 @@ def calls():
 
 @pytest.fixture(scope="module")
 def dev_clips(tmp_path_factory):
-    return ami_clips(tmp_path_factory.mktemp("ami"), only=("dev00", "dev01", "trn08"))
+    return ami_clips(tmp_path_factory.mktemp("ami"), only=("dev00", "dev01", "trn06", "trn08"))
 
 
 def diarizer(**options):
@@ -75,6 +75,17 @@ def test_meeting_clips(dev_clips, uri, ceiling):
     samples, rate = soundfile.read(wav, dtype="float32")
     _, overlapped = diarizer().diarize_views(samples, rate)
     assert der(reference, overlapped) <= ceiling
+
+
+def test_a_voice_heard_only_over_another_is_one_speaker(dev_clips):
+    """trn06's second voice talks only over the first: its two pieces in one window are unlike each
+    other and everyone else, and apart they make two speakers of it; as one voice (min_solo) the
+    clip has its three."""
+    wav, reference = dev_clips["trn06"]
+    samples, rate = soundfile.read(wav, dtype="float32")
+    assert len(speakers(reference)) == 3
+    assert len(speakers(diarizer().diarize_views(samples, rate)[1])) == 3
+    assert len(speakers(diarizer(min_solo=0).diarize_views(samples, rate)[1])) == 4
 
 
 def test_overlapped_speech_is_kept(dev_clips):

@@ -7,6 +7,8 @@ bound it (``min_speakers``/``max_speakers``: merging stops at the minimum, or go
 threshold down to the maximum). Two local speakers of one window are different people by
 construction of the segmentation, so clusters that share a window never merge while the count
 allows (a cannot-link constraint): a window with three voices means at least three speakers.
+Pieces of one local speaker heard mostly over another voice start as one cluster (a must-link
+constraint, see :func:`same_voice`).
 Clusters with too little speech to be a speaker (under ``min_speech`` seconds, or under
 ``min_share`` of all the speech on a long call) are dissolved into the nearest large one. Long
 calls cluster a bounded sample of their embeddings (memory grows with its square), and every
@@ -21,14 +23,16 @@ MAX_CLUSTERED = 1500  # embeddings clustered at most; the rest only join the cen
 TIGHT_MEMBERS = 3  # embeddings a cluster needs before its cohesion says anything
 
 
-def cluster(embeddings: np.ndarray, places: np.ndarray, *, threshold: float, margin: float, min_speech: float,
-            min_share: float,
+def cluster(embeddings: np.ndarray, places: np.ndarray, *, linked: np.ndarray | None = None, threshold: float,
+            margin: float, min_speech: float, min_share: float,
             seconds_per_frame: float, num_speakers: int | None, min_speakers: int, max_speakers: int | None) -> np.ndarray:
     """Unit centroids, one row per speaker found. ``places[i]``: (window, local speaker, first
-    frame, last frame) of embedding ``i``."""
+    frame, last frame) of embedding ``i``; embeddings with the same ``linked`` id start as one cluster."""
+    if linked is None:
+        linked = np.arange(len(embeddings))
     if len(embeddings) > MAX_CLUSTERED:
         keep = np.linspace(0, len(embeddings) - 1, MAX_CLUSTERED).round().astype(int)
-        embeddings, places = embeddings[keep], places[keep]
+        embeddings, places, linked = embeddings[keep], places[keep], linked[keep]
     count = len(embeddings)
     if count <= 1:
         return embeddings[:count]
@@ -37,10 +41,23 @@ def cluster(embeddings: np.ndarray, places: np.ndarray, *, threshold: float, mar
     speech = (places[:, 3] - places[:, 2]) * seconds_per_frame
     # a long call's fragments are longer than a short call's speakers: the floor grows with the call
     min_speech = max(min_speech, min_share * float(speech.sum()))
-    labels = _agglomerate(embeddings, simultaneous(places), speech, threshold, min_speech, low, high, margin)
+    labels = _agglomerate(embeddings, simultaneous(places), linked, speech, threshold, min_speech, low, high,
+                          margin)
     if num_speakers is None:
         labels = _dissolve_small(embeddings, labels, speech, min_speech, keep_at_least=low)
     return _centroids(embeddings, labels)
+
+
+def same_voice(places: np.ndarray, overlapped: np.ndarray) -> np.ndarray:
+    """A group id per piece: the overlapped pieces of one window's local speaker share one, every
+    other piece has its own. A voice heard mostly over another gives each short piece a poor
+    embedding (two of one voice can be less alike than two people), while the segmentation still
+    tells that they are one voice; their mean is a better likeness. Pieces with solo speech are
+    left apart: there the segmentation's local label sometimes covers two people in turn."""
+    window, local = places[:, 0].astype(np.int64), places[:, 1].astype(np.int64)
+    grouped = window * (int(local.max()) + 1) + local
+    _, grouped = np.unique(grouped, return_inverse=True)
+    return np.where(overlapped, grouped, len(places) + np.arange(len(places)))
 
 
 def simultaneous(places: np.ndarray) -> np.ndarray:
@@ -50,8 +67,8 @@ def simultaneous(places: np.ndarray) -> np.ndarray:
             & (first[:, None] < last[None, :]) & (first[None, :] < last[:, None]))
 
 
-def _agglomerate(vectors: np.ndarray, conflict: np.ndarray, speech: np.ndarray, threshold: float,
-                 min_speech: float, low: int, high: int, margin: float) -> np.ndarray:
+def _agglomerate(vectors: np.ndarray, conflict: np.ndarray, linked: np.ndarray, speech: np.ndarray,
+                 threshold: float, min_speech: float, low: int, high: int, margin: float) -> np.ndarray:
     """Merge the most similar allowed pair until the threshold; past it, a cluster with less than
     ``min_speech`` seconds still joins its most similar neighbour (a fragment is no speaker).
 
@@ -71,6 +88,27 @@ def _agglomerate(vectors: np.ndarray, conflict: np.ndarray, speech: np.ndarray, 
     similarity = units @ units.T
     np.fill_diagonal(similarity, -np.inf)
     clusters = count
+
+    def merge(a: int, b: int) -> None:
+        nonlocal clusters
+        sums[a] += sums[b]
+        members[a] += members[b]
+        speech[a] += speech[b]
+        alive[b] = False
+        parent[parent == b] = a
+        conflict[a] |= conflict[b]
+        conflict[:, a] = conflict[a]
+        units[a] = sums[a] / np.linalg.norm(sums[a])
+        similarity[a] = units @ units[a]
+        similarity[:, a] = similarity[a]
+        similarity[a, a] = -np.inf
+        clusters -= 1
+
+    for group in np.unique(linked):
+        first, *rest = np.flatnonzero(linked == group)
+        for other in rest:
+            if clusters > low:  # a hint asking for more speakers than groups keeps them apart
+                merge(first, other)
     while clusters > low:
         allowed = np.where(conflict | ~alive[None, :] | ~alive[:, None], -np.inf, similarity)
         # the mean of unit vectors has the length of their mean similarity to its direction
@@ -89,18 +127,7 @@ def _agglomerate(vectors: np.ndarray, conflict: np.ndarray, speech: np.ndarray, 
                 if not np.isfinite(allowed[a, b]):
                     forced = np.where(~alive[None, :] | ~alive[:, None], -np.inf, similarity)
                     a, b = np.unravel_index(np.argmax(forced), forced.shape)
-        sums[a] += sums[b]
-        members[a] += members[b]
-        speech[a] += speech[b]
-        alive[b] = False
-        parent[parent == b] = a
-        conflict[a] |= conflict[b]
-        conflict[:, a] = conflict[a]
-        units[a] = sums[a] / np.linalg.norm(sums[a])
-        similarity[a] = units @ units[a]
-        similarity[:, a] = similarity[a]
-        similarity[a, a] = -np.inf
-        clusters -= 1
+        merge(a, b)
     _, labels = np.unique(parent, return_inverse=True)
     return labels
 

@@ -62,6 +62,9 @@ class OverlapDiarizer(MonoDiarizer):
         max_embedded: float = Field(default=2.0, gt=0.2, description="seconds of a piece the embedding hears")
         min_clean: float = Field(default=0.6, ge=0, description="seconds of solo speech an embedding prefers")
         min_active: float = Field(default=0.3, ge=0, description="less speech in a window gives no embedding")
+        min_solo: float = Field(default=0.3, ge=0, description=(
+            "pieces of one local speaker of a window, each with less solo speech than this (seconds), "
+            "are clustered as one voice (0: never)"))
         min_off: float = Field(default=0.5, ge=0, description="shorter pauses inside a turn are bridged")
         min_on: float = Field(default=0.05, ge=0, description="shorter stretches of speech are dropped")
         rescue: float = Field(default=0.5, ge=0, description=(
@@ -116,6 +119,7 @@ class OverlapDiarizer(MonoDiarizer):
                 slot = embedder.add(audio, part.frames)
                 if slot is not None:
                     heard.places.append((index, part.local, part.first, part.last))
+                    heard.overlapped.append(part.solo < options.min_solo)
                     slots.append(slot)
 
         own = zones(starts, reader.length, step)
@@ -136,13 +140,14 @@ class OverlapDiarizer(MonoDiarizer):
 @dataclass
 class LocalSpeakers:
     """What the networks heard: per window its start and activity, then the pieces' places
-    (window, local speaker, first and last frame) and embeddings; windows past ``starts`` are the
-    ``rescued`` stretches (start, activity)."""
+    (window, local speaker, first and last frame), whether each is heard mostly over another voice,
+    and embeddings; windows past ``starts`` are the ``rescued`` stretches (start, activity)."""
 
     starts: list[int]
     activities: list[np.ndarray] = field(default_factory=list)
     rescued: list[tuple[int, np.ndarray]] = field(default_factory=list)
     places: list[tuple[int, int, int, int]] = field(default_factory=list)
+    overlapped: list[bool] = field(default_factory=list)
     vectors: list[np.ndarray] = field(default_factory=list)
     total: reconstruction.Aggregate | None = None
 
@@ -151,7 +156,8 @@ def frame_turns(heard: LocalSpeakers, options) -> tuple[list[Turn], list[Turn]]:
     """Exclusive and overlapped turns: the pieces clustered, their speakers voted back onto the frames."""
     embeddings, places, total = np.stack(heard.vectors), np.array(heard.places), heard.total
     centroids = clustering.cluster(
-        embeddings, places, threshold=options.threshold, margin=options.margin, min_speech=options.min_speech,
+        embeddings, places, linked=clustering.same_voice(places, np.array(heard.overlapped, dtype=bool)),
+        threshold=options.threshold, margin=options.margin, min_speech=options.min_speech,
         min_share=options.min_share,
         seconds_per_frame=FRAME_STEP,
         num_speakers=options.num_speakers, min_speakers=options.min_speakers,

@@ -29,6 +29,7 @@ class Piece:
     first: int  # first segmentation frame
     last: int  # one past the last
     frames: np.ndarray  # (frames,) bool: the segmentation frames whose speech the embedding hears
+    solo: float  # seconds of it the speaker talks alone
 
 
 def window_pieces(activity: np.ndarray, *, zone: tuple[int, int], piece: float, min_clean: float,
@@ -48,10 +49,11 @@ def window_pieces(activity: np.ndarray, *, zone: tuple[int, int], piece: float, 
             span = np.zeros_like(active)
             span[first:last] = True
             clean = active & alone & span
-            if clean.sum() * FRAME_STEP >= min_clean:
-                out.append(Piece(local, first, last, clean))
+            solo = float(clean.sum() * FRAME_STEP)
+            if solo >= min_clean:
+                out.append(Piece(local, first, last, clean, solo))
             elif (active & span).sum() * FRAME_STEP >= min_active:
-                out.append(Piece(local, first, last, active & span))
+                out.append(Piece(local, first, last, active & span, solo))
     return out
 
 
