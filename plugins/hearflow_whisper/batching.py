@@ -36,16 +36,17 @@ def speech_clips(audio: np.ndarray, rate: int) -> list[dict]:
 
 
 def transcribe_batched(model, audio: np.ndarray, rate: int, batch_size: int, decode: dict):
-    """Segments of ``audio`` (offsets from its start), decoded ``batch_size`` clips at a time."""
+    """Segments of ``audio`` (offsets from its start), decoded ``batch_size`` clips at a time as
+    they are iterated, like the sequential decoder's (so progress follows the decoding)."""
     from faster_whisper import BatchedInferencePipeline
 
     clips = speech_clips(audio, rate)
     if not clips:
-        return []
+        return iter(())
     options = {**decode, "vad_filter": False, "without_timestamps": False}
     segments, _ = BatchedInferencePipeline(model).transcribe(audio, batch_size=batch_size, clip_timestamps=clips,
                                                              **options)
-    return [s for s in segments if not _silent(s, decode)]
+    return (s for s in segments if not _silent(s, decode))
 
 
 def _silent(segment, decode: dict) -> bool:
