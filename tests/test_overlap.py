@@ -177,6 +177,10 @@ def test_exported_networks_match_torch(tmp_path, monkeypatch, calls):
         audio = models_input(calls["support"])
         reference = models.TorchRunner(models.segmentation_network())(audio)
         assert np.max(np.abs(segment(audio) - reference)) < 1e-3
+        # a long call's int8 LSTM: its own file, the same classes on nearly every frame
+        quantised = models.segmentation_runner("cpu", True)
+        assert len(list((tmp_path / "models").glob("overlap-segmentation-*-lstm8.onnx"))) == 1
+        assert (quantised(audio).argmax(-1) == reference.argmax(-1)).mean() > 0.98
         from hearflow_overlap.fbank import kaldi_fbank
 
         fbank = kaldi_fbank(audio[0, 0, :48_000])
@@ -301,19 +305,25 @@ def test_pieces_of_many_windows_embed_in_batches_as_they_would_alone(calls):
         assert vectors[slot] @ alone / np.linalg.norm(alone) > 0.9999
 
 
-def test_context_masking_means_match_the_per_frame_formula():
-    """Segment means read at the segments' edges equal each frame's own segment mean, on lengths
-    shorter than, equal to and between multiples of the 100-frame segment."""
+def test_context_masking_gates_once_per_segment_as_every_frame_would():
+    """The gate computed once per 100-frame segment and spread over its frames equals gating each
+    frame by its own context (utterance mean plus its segment's mean), on lengths shorter than,
+    equal to and between multiples of the segment."""
     import torch
+    import torch.nn.functional as F
 
     from hearflow_overlap.networks import _ContextMask
 
-    mask = _ContextMask(8, 4, 1)
-    for frames in (37, 100, 149, 300, 301):
-        x = torch.randn(2, 8, frames)
-        segment = torch.arange(frames) // 100
-        expected = torch.stack([x[..., segment == s].mean(-1) for s in range(int(segment.max()) + 1)], dim=-1)
-        assert torch.allclose(mask.segment_means(x), expected[..., segment], atol=1e-5)
+    torch.manual_seed(5)
+    mask = _ContextMask(8, 4, 1).eval()
+    with torch.inference_mode():
+        for frames in (37, 100, 149, 300, 301):
+            x = torch.randn(2, 8, frames)
+            segment = torch.arange(frames) // 100
+            means = torch.stack([x[..., segment == s].mean(-1) for s in range(int(segment.max()) + 1)], dim=-1)
+            context = x.mean(-1, keepdim=True) + means[..., segment]  # per frame
+            gate = torch.sigmoid(mask.linear2(F.relu(mask.linear1(context))))
+            assert torch.allclose(mask(x), mask.linear_local(x) * gate, atol=1e-5)
 
 
 def test_mel_energies_match_the_dense_triangles():
@@ -336,6 +346,7 @@ def test_long_calls_are_segmented_on_a_sparser_grid():
     default = diarizer()
     assert default.spacing(299) == (4.0, 4.0, 2.0)
     assert default.spacing(301) == (6.0, 6.0, 1.5)
+    assert default.is_long(301) and not default.is_long(299) and not diarizer(long_call=0).is_long(3600)
     assert diarizer(long_call=0).spacing(3600) == (4.0, 4.0, 2.0)
     step, _, _ = default.spacing(600)
     assert len(window_starts(600 * RATE, int(step * RATE))) < len(window_starts(600 * RATE, 4 * RATE)) * 0.7

