@@ -345,8 +345,46 @@ def test_long_calls_are_segmented_on_a_sparser_grid():
 
     default = diarizer()
     assert default.spacing(299) == (4.0, 4.0, 2.0)
-    assert default.spacing(301) == (6.0, 6.0, 1.5)
+    assert default.spacing(301) == (7.0, 7.0, 1.5)
     assert default.is_long(301) and not default.is_long(299) and not diarizer(long_call=0).is_long(3600)
     assert diarizer(long_call=0).spacing(3600) == (4.0, 4.0, 2.0)
     step, _, _ = default.spacing(600)
     assert len(window_starts(600 * RATE, int(step * RATE))) < len(window_starts(600 * RATE, 4 * RATE)) * 0.7
+
+
+def test_merge_candidates_kept_up_to_date_equal_a_full_recomputation():
+    """After every merge the kept rows and each row's best pair are what recomputing the whole
+    matrix gives, so the clustering merges the same pairs in the same order."""
+    from hearflow_overlap.clustering import _Candidates, simultaneous
+
+    rng = np.random.default_rng(11)
+    count = 120
+    vectors = rng.normal(size=(3, 8))[rng.integers(0, 3, count)] + rng.normal(scale=0.8, size=(count, 8))
+    starts = rng.integers(0, 40, count)
+    places = np.stack([rng.integers(0, 30, count), rng.integers(0, 3, count), starts, starts + 20], axis=1)
+    conflict = simultaneous(places)
+    sums, members, alive = vectors.copy(), np.ones(count), np.ones(count, dtype=bool)
+    units = sums / np.linalg.norm(sums, axis=1, keepdims=True)
+    similarity = units @ units.T
+    np.fill_diagonal(similarity, -np.inf)
+    kept = _Candidates(similarity, conflict, alive, members, sums, margin=0.25)
+    merges = 0
+    while True:
+        a, b = kept.best()
+        fresh = _Candidates(similarity, conflict.copy(), alive, members, sums, margin=0.25)
+        assert np.array_equal(kept.pair, fresh.pair)
+        assert (a, b) == np.unravel_index(np.argmax(fresh.pair), fresh.pair.shape)
+        if not np.isfinite(kept.pair[a, b]):
+            break
+        sums[a] += sums[b]
+        members[a] += members[b]
+        alive[b] = False
+        conflict[a] |= conflict[b]
+        conflict[:, a] = conflict[a]
+        units[a] = sums[a] / np.linalg.norm(sums[a])
+        similarity[a] = units @ units[a]
+        similarity[:, a] = similarity[a]
+        similarity[a, a] = -np.inf
+        kept.merged(a, b)
+        merges += 1
+    assert merges > count // 2  # the loop really merged most of the pieces before it ran out of pairs

@@ -87,6 +87,7 @@ def _agglomerate(vectors: np.ndarray, conflict: np.ndarray, linked: np.ndarray, 
     units = sums / np.linalg.norm(sums, axis=1, keepdims=True)
     similarity = units @ units.T
     np.fill_diagonal(similarity, -np.inf)
+    candidates = _Candidates(similarity, conflict, alive, members, sums, margin)
     clusters = count
 
     def merge(a: int, b: int) -> None:
@@ -102,6 +103,7 @@ def _agglomerate(vectors: np.ndarray, conflict: np.ndarray, linked: np.ndarray, 
         similarity[a] = units @ units[a]
         similarity[:, a] = similarity[a]
         similarity[a, a] = -np.inf
+        candidates.merged(a, b)
         clusters -= 1
 
     for group in np.unique(linked):
@@ -110,12 +112,9 @@ def _agglomerate(vectors: np.ndarray, conflict: np.ndarray, linked: np.ndarray, 
             if clusters > low:  # a hint asking for more speakers than groups keeps them apart
                 merge(first, other)
     while clusters > low:
-        allowed = np.where(conflict | ~alive[None, :] | ~alive[:, None], -np.inf, similarity)
-        # the mean of unit vectors has the length of their mean similarity to its direction
-        cohesion = np.where(members >= TIGHT_MEMBERS, np.linalg.norm(sums, axis=1) / members, -np.inf)
-        alike = np.where(allowed < np.minimum(cohesion[:, None], cohesion[None, :]) - margin, -np.inf, allowed)
-        a, b = np.unravel_index(np.argmax(alike), alike.shape)
-        if not np.isfinite(alike[a, b]) or alike[a, b] < threshold:
+        a, b = candidates.best()
+        if not np.isfinite(candidates.pair[a, b]) or candidates.pair[a, b] < threshold:
+            allowed = np.where(conflict | ~alive[None, :] | ~alive[:, None], -np.inf, similarity)
             if clusters <= high:
                 small = alive & (speech < min_speech)
                 fragment = np.where(small[:, None] | small[None, :], allowed, -np.inf)
@@ -130,6 +129,55 @@ def _agglomerate(vectors: np.ndarray, conflict: np.ndarray, linked: np.ndarray, 
         merge(a, b)
     _, labels = np.unique(parent, return_inverse=True)
     return labels
+
+
+class _Candidates:
+    """The pairs the cohesion rule lets merge, with each row's best pair kept up to date.
+
+    A merge changes only the merged cluster's row and column, so only those are recomputed, and
+    a row's best is searched again only when it pointed at one of the two clusters: each merge
+    costs a few passes over one row instead of several over the whole matrix (a long call clusters
+    up to ``MAX_CLUSTERED`` pieces). :meth:`best` is the first most similar pair in row-major
+    order, as an argmax over the whole matrix would give."""
+
+    def __init__(self, similarity, conflict, alive, members, sums, margin: float):
+        self.similarity, self.conflict, self.alive = similarity, conflict, alive
+        self.members, self.sums, self.margin = members, sums, margin
+        self.cohesion = np.array([self._cohesion(i) for i in range(len(alive))])
+        self.pair = self._rows(np.arange(len(alive)))
+        self.row_best = np.argmax(self.pair, axis=1)
+        self.row_max = self.pair[np.arange(len(alive)), self.row_best]
+
+    def _cohesion(self, i: int) -> float:
+        # the mean of unit vectors has the length of their mean similarity to its direction
+        if self.members[i] < TIGHT_MEMBERS:
+            return -np.inf
+        return float(np.linalg.norm(self.sums[i]) / self.members[i])
+
+    def _rows(self, rows: np.ndarray) -> np.ndarray:
+        allowed = np.where(self.conflict[rows] | ~self.alive[None, :] | ~self.alive[rows, None], -np.inf,
+                           self.similarity[rows])
+        floor = np.minimum(self.cohesion[rows, None], self.cohesion[None, :]) - self.margin
+        return np.where(allowed < floor, -np.inf, allowed)
+
+    def merged(self, a: int, b: int) -> None:
+        self.cohesion[a] = self._cohesion(a)
+        row = self._rows(np.array([a]))[0]
+        self.pair[a], self.pair[:, a] = row, row
+        self.pair[b], self.pair[:, b] = -np.inf, -np.inf
+        stale = np.flatnonzero((self.row_best == a) | (self.row_best == b))
+        stale = np.union1d(stale, [a, b])
+        # rows whose best is elsewhere only need to know whether column a now beats it
+        better = (row > self.row_max) | ((row == self.row_max) & (a < self.row_best))
+        better[stale] = False
+        self.row_max[better], self.row_best[better] = row[better], a
+        if len(stale):
+            self.row_best[stale] = np.argmax(self.pair[stale], axis=1)
+            self.row_max[stale] = self.pair[stale, self.row_best[stale]]
+
+    def best(self) -> tuple[int, int]:
+        a = int(np.argmax(self.row_max))
+        return a, int(self.row_best[a])
 
 
 def _dissolve_small(embeddings: np.ndarray, labels: np.ndarray, speech: np.ndarray, min_size: float,

@@ -55,7 +55,7 @@ class OverlapDiarizer(MonoDiarizer):
         long_call: float = Field(default=300, ge=0, description=(
             "seconds of audio past which windows are long_step apart and pieces up to long_step long "
             "(0: never)"))
-        long_step: float = Field(default=6.0, ge=0.5, le=10, description=(
+        long_step: float = Field(default=7.0, ge=0.5, le=10, description=(
             "seconds between windows, and longest piece, on a long call"))
         long_embedded: float = Field(default=1.5, gt=0.2, description=(
             "seconds of a piece the embedding hears on a long call (at most max_embedded)"))
