@@ -223,7 +223,10 @@ def originals(pii_wav) -> list[str]:
     plain = Engine(AnalyzeSettings(analyzer="none")).run(pii_wav)
     out = redact_result(plain, ["pii"])
     placeholders = [w for w in out.words if w.text.startswith("[")]
-    assert {w.text.strip(".,") for w in placeholders} == {"[CARD]", "[PHONE]", "[EMAIL]"}, out.transcript
+    # the card's digits are a [CARD] when heard right (they pass the Luhn check), else a long [NUMBER]:
+    # tiny.en has written "four nine two nine" as "4.529" on one CPU; either way the span is replaced
+    kinds = sorted(w.text.strip(".,") for w in placeholders)
+    assert kinds in (["[CARD]", "[EMAIL]", "[PHONE]"], ["[EMAIL]", "[NUMBER]", "[PHONE]"]), out.transcript
     spans = []
     for placeholder in placeholders:
         words = [w.text for w in plain.words

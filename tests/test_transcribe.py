@@ -159,3 +159,21 @@ def test_vocabulary_and_script_prompt_are_combined():
     assert decoder_prompt(None, ("Brevilo", "Tarqueen")) == {"hotwords": "Brevilo, Tarqueen."}
     both = decoder_prompt("नमस्ते।", ("Brevilo",))
     assert both == {"hotwords": "नमस्ते। Brevilo."}
+
+
+def test_a_segment_that_loops_is_dropped_and_speech_is_kept():
+    """Beam search alone has no temperature to retry a window with: a segment whose own text fails
+    the compression-ratio test is a loop, not speech."""
+    from hearflow_whisper.backend import _loops
+
+    loop = "Thank you so much for watching and I'll see you in the next video, " + "see you in the next video, " * 12
+    assert _loops(loop, 2.4)
+    assert not _loops("At least, you know, they all call me a Yankee down here.", 2.4)
+    assert not _loops("Yes, the order number is 4.5.6. 7.8. That is fine, thank you, thank you.", 2.4)
+    assert not _loops(loop, None)  # the test switched off
+
+
+def test_wer_reads_digits_and_digit_words_alike():
+    assert wer("the order number is four five six seven eight", "The order number is 4-5-6-7-8.") == 0
+    assert wer("the order number is four five six seven eight", "the order number is 4.5.6. 7.8.") == 0
+    assert wer("call me at nine", "call me at 5") == 0.25

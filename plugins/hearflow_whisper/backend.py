@@ -171,13 +171,24 @@ class WhisperAsr(AsrBackend):
                 decoded, _ = model.transcribe(audio, **decode)
             for piece in decoded:  # a generator: decoding happens as we iterate
                 segment = _segment(piece, offset)
-                if segment is not None:
+                if segment is not None and not _loops(segment.text, self.options.compression_ratio_threshold):
                     segments.append(segment)
                 if progress and duration:
                     progress(min((offset + piece.end) / duration, 1.0))
             del audio, decoded  # the next piece's arrays replace this one's
         return Transcript(segments=tuple(segments), language=language,
                           language_probability=round(probability, 4), model=self.model_label(name))
+
+
+def _loops(text: str, threshold: float | None) -> bool:
+    """A segment whose own text fails the compression-ratio test: a repetition loop, never speech.
+    faster-whisper applies the test to a whole window and, failing it, retries at a higher
+    temperature; decoding here is beam search only (``steady_decoding``), so a loop it writes (seen:
+    tiny.en filling the last 0.1 s of a call with "see you in the next video" many times over) would
+    otherwise be kept. Real speech stays far below the threshold: a sentence scores about 1."""
+    from faster_whisper.transcribe import get_compression_ratio
+
+    return threshold is not None and get_compression_ratio(text) > threshold
 
 
 def _segment(piece, offset: float) -> Segment | None:
