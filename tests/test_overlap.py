@@ -355,36 +355,23 @@ def test_long_calls_are_segmented_on_a_sparser_grid():
 def test_merge_candidates_kept_up_to_date_equal_a_full_recomputation():
     """After every merge the kept rows and each row's best pair are what recomputing the whole
     matrix gives, so the clustering merges the same pairs in the same order."""
-    from hearflow_overlap.clustering import _Candidates, simultaneous
+    from hearflow_overlap.clustering import _Clusters, simultaneous
 
     rng = np.random.default_rng(11)
     count = 120
     vectors = rng.normal(size=(3, 8))[rng.integers(0, 3, count)] + rng.normal(scale=0.8, size=(count, 8))
     starts = rng.integers(0, 40, count)
     places = np.stack([rng.integers(0, 30, count), rng.integers(0, 3, count), starts, starts + 20], axis=1)
-    conflict = simultaneous(places)
-    sums, members, alive = vectors.copy(), np.ones(count), np.ones(count, dtype=bool)
-    units = sums / np.linalg.norm(sums, axis=1, keepdims=True)
-    similarity = units @ units.T
-    np.fill_diagonal(similarity, -np.inf)
-    kept = _Candidates(similarity, conflict, alive, members, sums, margin=0.25)
+    clusters = _Clusters(vectors, simultaneous(places), np.ones(count), margin=0.25)
     merges = 0
     while True:
-        a, b = kept.best()
-        fresh = _Candidates(similarity, conflict.copy(), alive, members, sums, margin=0.25)
-        assert np.array_equal(kept.pair, fresh.pair)
-        assert (a, b) == np.unravel_index(np.argmax(fresh.pair), fresh.pair.shape)
-        if not np.isfinite(kept.pair[a, b]):
+        a, b = clusters.best()
+        kept = clusters.pair.copy()
+        fresh = clusters.full_pairs()
+        assert np.array_equal(kept, fresh)
+        assert (a, b) == np.unravel_index(np.argmax(fresh), fresh.shape)
+        if not np.isfinite(kept[a, b]):
             break
-        sums[a] += sums[b]
-        members[a] += members[b]
-        alive[b] = False
-        conflict[a] |= conflict[b]
-        conflict[:, a] = conflict[a]
-        units[a] = sums[a] / np.linalg.norm(sums[a])
-        similarity[a] = units @ units[a]
-        similarity[:, a] = similarity[a]
-        similarity[a, a] = -np.inf
-        kept.merged(a, b)
+        clusters.merge(a, b)
         merges += 1
     assert merges > count // 2  # the loop really merged most of the pieces before it ran out of pairs

@@ -78,45 +78,19 @@ def _agglomerate(vectors: np.ndarray, conflict: np.ndarray, linked: np.ndarray, 
     ``margin``. Clean, steady voices (synthetic or studio speech) form clusters of 0.85 and more,
     and two of them at 0.55 are two people, while a meeting's noisy clusters (0.6-0.7) still merge
     at the threshold."""
-    count = len(vectors)
-    speech = speech.astype(np.float64).copy()
-    sums = vectors.astype(np.float64).copy()
-    members = np.ones(count)
-    alive = np.ones(count, dtype=bool)
-    parent = np.arange(count)
-    units = sums / np.linalg.norm(sums, axis=1, keepdims=True)
-    similarity = units @ units.T
-    np.fill_diagonal(similarity, -np.inf)
-    candidates = _Candidates(similarity, conflict, alive, members, sums, margin)
-    clusters = count
-
-    def merge(a: int, b: int) -> None:
-        nonlocal clusters
-        sums[a] += sums[b]
-        members[a] += members[b]
-        speech[a] += speech[b]
-        alive[b] = False
-        parent[parent == b] = a
-        conflict[a] |= conflict[b]
-        conflict[:, a] = conflict[a]
-        units[a] = sums[a] / np.linalg.norm(sums[a])
-        similarity[a] = units @ units[a]
-        similarity[:, a] = similarity[a]
-        similarity[a, a] = -np.inf
-        candidates.merged(a, b)
-        clusters -= 1
-
+    clusters = _Clusters(vectors, conflict, speech, margin)
     for group in np.unique(linked):
         first, *rest = np.flatnonzero(linked == group)
         for other in rest:
-            if clusters > low:  # a hint asking for more speakers than groups keeps them apart
-                merge(first, other)
-    while clusters > low:
-        a, b = candidates.best()
-        if not np.isfinite(candidates.pair[a, b]) or candidates.pair[a, b] < threshold:
+            if clusters.count > low:  # a hint asking for more speakers than groups keeps them apart
+                clusters.merge(first, other)
+    while clusters.count > low:
+        a, b = clusters.best()
+        if not np.isfinite(clusters.pair[a, b]) or clusters.pair[a, b] < threshold:
+            alive, similarity = clusters.alive, clusters.similarity
             allowed = np.where(conflict | ~alive[None, :] | ~alive[:, None], -np.inf, similarity)
-            if clusters <= high:
-                small = alive & (speech < min_speech)
+            if clusters.count <= high:
+                small = alive & (clusters.speech < min_speech)
                 fragment = np.where(small[:, None] | small[None, :], allowed, -np.inf)
                 a, b = np.unravel_index(np.argmax(fragment), fragment.shape)
                 if not np.isfinite(fragment[a, b]):
@@ -126,27 +100,41 @@ def _agglomerate(vectors: np.ndarray, conflict: np.ndarray, linked: np.ndarray, 
                 if not np.isfinite(allowed[a, b]):
                     forced = np.where(~alive[None, :] | ~alive[:, None], -np.inf, similarity)
                     a, b = np.unravel_index(np.argmax(forced), forced.shape)
-        merge(a, b)
-    _, labels = np.unique(parent, return_inverse=True)
+        clusters.merge(a, b)
+    _, labels = np.unique(clusters.parent, return_inverse=True)
     return labels
 
 
-class _Candidates:
-    """The pairs the cohesion rule lets merge, with each row's best pair kept up to date.
+class _Clusters:
+    """The clusters of an agglomeration: centroid sums, sizes, speech, which are still alive, their
+    centroids' similarity, and ``pair``, the similarities the cohesion rule lets merge, with each
+    row's best pair kept up to date.
 
     A merge changes only the merged cluster's row and column, so only those are recomputed, and
     a row's best is searched again only when it pointed at one of the two clusters: each merge
     costs a few passes over one row instead of several over the whole matrix (a long call clusters
     up to ``MAX_CLUSTERED`` pieces). :meth:`best` is the first most similar pair in row-major
-    order, as an argmax over the whole matrix would give."""
+    order, as an argmax over the whole matrix would give. ``conflict`` is updated in place."""
 
-    def __init__(self, similarity, conflict, alive, members, sums, margin: float):
-        self.similarity, self.conflict, self.alive = similarity, conflict, alive
-        self.members, self.sums, self.margin = members, sums, margin
-        self.cohesion = np.array([self._cohesion(i) for i in range(len(alive))])
-        self.pair = self._rows(np.arange(len(alive)))
+    def __init__(self, vectors: np.ndarray, conflict: np.ndarray, speech: np.ndarray, margin: float):
+        count = len(vectors)
+        self.count, self.conflict, self.margin = count, conflict, margin
+        self.speech = speech.astype(np.float64).copy()
+        self.sums = vectors.astype(np.float64).copy()
+        self.members = np.ones(count)
+        self.alive = np.ones(count, dtype=bool)
+        self.parent = np.arange(count)
+        self.units = self.sums / np.linalg.norm(self.sums, axis=1, keepdims=True)
+        self.similarity = self.units @ self.units.T
+        np.fill_diagonal(self.similarity, -np.inf)
+        self.pair = self.full_pairs()
         self.row_best = np.argmax(self.pair, axis=1)
-        self.row_max = self.pair[np.arange(len(alive)), self.row_best]
+        self.row_max = self.pair[np.arange(count), self.row_best]
+
+    def full_pairs(self) -> np.ndarray:
+        """``pair`` computed afresh from the clusters as they are."""
+        self.cohesion = np.array([self._cohesion(i) for i in range(len(self.alive))])
+        return self._rows(np.arange(len(self.alive)))
 
     def _cohesion(self, i: int) -> float:
         # the mean of unit vectors has the length of their mean similarity to its direction
@@ -160,20 +148,30 @@ class _Candidates:
         floor = np.minimum(self.cohesion[rows, None], self.cohesion[None, :]) - self.margin
         return np.where(allowed < floor, -np.inf, allowed)
 
-    def merged(self, a: int, b: int) -> None:
+    def merge(self, a: int, b: int) -> None:
+        self.sums[a] += self.sums[b]
+        self.members[a] += self.members[b]
+        self.speech[a] += self.speech[b]
+        self.alive[b] = False
+        self.parent[self.parent == b] = a
+        self.conflict[a] |= self.conflict[b]
+        self.conflict[:, a] = self.conflict[a]
+        self.units[a] = self.sums[a] / np.linalg.norm(self.sums[a])
+        self.similarity[a] = self.units @ self.units[a]
+        self.similarity[:, a] = self.similarity[a]
+        self.similarity[a, a] = -np.inf
+        self.count -= 1
         self.cohesion[a] = self._cohesion(a)
         row = self._rows(np.array([a]))[0]
         self.pair[a], self.pair[:, a] = row, row
         self.pair[b], self.pair[:, b] = -np.inf, -np.inf
-        stale = np.flatnonzero((self.row_best == a) | (self.row_best == b))
-        stale = np.union1d(stale, [a, b])
+        stale = np.union1d(np.flatnonzero((self.row_best == a) | (self.row_best == b)), [a, b])
         # rows whose best is elsewhere only need to know whether column a now beats it
         better = (row > self.row_max) | ((row == self.row_max) & (a < self.row_best))
         better[stale] = False
         self.row_max[better], self.row_best[better] = row[better], a
-        if len(stale):
-            self.row_best[stale] = np.argmax(self.pair[stale], axis=1)
-            self.row_max[stale] = self.pair[stale, self.row_best[stale]]
+        self.row_best[stale] = np.argmax(self.pair[stale], axis=1)
+        self.row_max[stale] = self.pair[stale, self.row_best[stale]]
 
     def best(self) -> tuple[int, int]:
         a = int(np.argmax(self.row_max))
