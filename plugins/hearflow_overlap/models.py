@@ -140,27 +140,37 @@ def _export(network, example, path: Path, axes: dict, int8_ops: tuple[str, ...] 
     types whose weights are then quantised to int8 (activations quantised as they run)."""
     import torch
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(f".{os.getpid()}.tmp")  # concurrent exports never see half a file
-    with _LOCK, warnings.catch_warnings(), torch.inference_mode():
-        warnings.simplefilter("ignore")  # the exporter warns about LSTM batch sizes and its own deprecation
-        names = list(axes)
-        torch.onnx.export(network, (example,), str(partial), input_names=names[:1], output_names=names[1:],
-                          dynamic_axes=axes, dynamo=False)
-    if int8_ops:
-        from onnxruntime.quantization import QuantType, quantize_dynamic
+    with _LOCK:  # two threads' first diarizations export once, not over each other's files
+        if path.exists():
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.tmp")  # concurrent processes never see half a file
+        with warnings.catch_warnings(), torch.inference_mode():
+            warnings.simplefilter("ignore")  # the exporter warns about LSTM batch sizes and its own deprecation
+            names = list(axes)
+            torch.onnx.export(network, (example,), str(partial), input_names=names[:1], output_names=names[1:],
+                              dynamic_axes=axes, dynamo=False)
+        if int8_ops:
+            partial = _quantised(partial, int8_ops)
+        partial.replace(path)
 
-        quantised = partial.with_suffix(".int8.tmp")
-        quiet = _QuantiserAdvice()
-        logging.getLogger().addFilter(quiet)  # it logs advice about image models to the root logger
-        try:
-            quantize_dynamic(partial, quantised, op_types_to_quantize=list(int8_ops), weight_type=QuantType.QInt8)
-        finally:
-            logging.getLogger().removeFilter(quiet)
-        partial.unlink()
-        partial = quantised
-    partial.replace(path)
 
+def _quantised(exported: Path, ops: tuple[str, ...]) -> Path:
+    """A copy of ``exported`` with the weights of ``ops`` in int8; ``exported`` is removed."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantised = exported.with_suffix(".int8.tmp")
+    quiet = _QuantiserAdvice()
+    logging.getLogger().addFilter(quiet)  # it logs advice about image models to the root logger
+    try:
+        quantize_dynamic(exported, quantised, op_types_to_quantize=list(ops), weight_type=QuantType.QInt8)
+    except BaseException:
+        quantised.unlink(missing_ok=True)
+        raise
+    finally:
+        logging.getLogger().removeFilter(quiet)
+        exported.unlink()
+    return quantised
 
 
 class _QuantiserAdvice(logging.Filter):
