@@ -6,6 +6,8 @@ import re
 
 _TOKEN = re.compile(r"[a-z0-9']+")
 
+DIGIT_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")  # by value
+
 STOPWORDS = frozenset("""
 a about after all also am an and any are as at be been but by can could did do does for from
 had has have he her him his how i if in into is it its just me my no not of on or our out so

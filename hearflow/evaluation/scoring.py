@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from hearflow.models import CallResult, Turn
+from hearflow.text import DIGIT_WORDS
 from hearflow.evaluation.rttm import read_rttm
 
 DEFAULT_COLLAR = 0.25  # seconds forgiven around each reference boundary, as is usual for DER
@@ -45,16 +46,13 @@ def der(reference: Iterable[Turn], hypothesis: Iterable[Turn], collar: float = D
         return float(metric(annotation(reference), annotation(hypothesis)))
 
 
-DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
-
-
 def normalise(text: str) -> str:
     """Lower case, punctuation dropped, apostrophes kept, digits spelled out one by one: what WER
     should compare. A recogniser writes an order number read out digit by digit as "4-5-6-7-8",
     "4.5.6. 7.8." or "four five six seven eight" depending on the decoding; all are the same five
     spoken words. (A number said as "forty-five" still differs from "45".)"""
     text = re.sub(r"[^a-z0-9' ]+", " ", text.lower())
-    text = re.sub(r"[0-9]", lambda digit: f" {DIGITS[int(digit.group())]} ", text)
+    text = re.sub(r"[0-9]", lambda digit: f" {DIGIT_WORDS[int(digit.group())]} ", text)
     return re.sub(r"\s+", " ", text).strip()
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from hearflow.errors import ConfigError
 from hearflow.models import CallResult, Segment, Word
-from hearflow.text import STOPWORDS
+from hearflow.text import DIGIT_WORDS, STOPWORDS
 
 KINDS = ("card", "phone", "email", "id", "number")
 GROUPS = {"pii": KINDS}
@@ -24,8 +24,7 @@ PLACEHOLDERS = {"card": "[CARD]", "phone": "[PHONE]", "email": "[EMAIL]", "id": 
 MIN_DIGITS = 6
 CONTEXT_WORDS = 12  # how far back a cue ("card", "phone", "social security") is looked for
 
-UNITS = {"zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
-         "seven": "7", "eight": "8", "nine": "9"}
+UNITS = {word: str(value) for value, word in enumerate(DIGIT_WORDS)}
 TEENS = {"ten": "10", "eleven": "11", "twelve": "12", "thirteen": "13", "fourteen": "14", "fifteen": "15",
          "sixteen": "16", "seventeen": "17", "eighteen": "18", "nineteen": "19"}
 TENS = {"twenty": "2", "thirty": "3", "forty": "4", "fifty": "5", "sixty": "6", "seventy": "7",

@@ -119,7 +119,7 @@ def _runner(kind: str, build, example, axes, device: str = "cpu", int8_ops: tupl
         import onnxruntime
 
         if not path.exists():
-            _export(build(), example(), path, axes, int8_ops)
+            _export(build, example, path, axes, int8_ops)
         options = onnxruntime.SessionOptions()
         # One thread: diarization shares the cores with ASR (of this call or the next), and on two
         # busy cores one thread ran these networks 2-4x faster than two that spin against each other.
@@ -135,8 +135,9 @@ def _runner(kind: str, build, example, axes, device: str = "cpu", int8_ops: tupl
         return TorchRunner(build())
 
 
-def _export(network, example, path: Path, axes: dict, int8_ops: tuple[str, ...] = ()) -> None:
-    """``axes``: input name then output name, each with its dynamic axes; ``int8_ops``: operator
+def _export(build, example, path: Path, axes: dict, int8_ops: tuple[str, ...] = ()) -> None:
+    """``build``: the network, ``example``: an input, both made only if this call exports;
+    ``axes``: input name then output name, each with its dynamic axes; ``int8_ops``: operator
     types whose weights are then quantised to int8 (activations quantised as they run)."""
     import torch
 
@@ -148,7 +149,7 @@ def _export(network, example, path: Path, axes: dict, int8_ops: tuple[str, ...] 
         with warnings.catch_warnings(), torch.inference_mode():
             warnings.simplefilter("ignore")  # the exporter warns about LSTM batch sizes and its own deprecation
             names = list(axes)
-            torch.onnx.export(network, (example,), str(partial), input_names=names[:1], output_names=names[1:],
+            torch.onnx.export(build(), (example(),), str(partial), input_names=names[:1], output_names=names[1:],
                               dynamic_axes=axes, dynamo=False)
         if int8_ops:
             partial = _quantised(partial, int8_ops)
